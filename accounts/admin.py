@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import LoginHistory, User, UserProfile
+
+
+class UserProfileInline(admin.StackedInline[UserProfile, User]):
+    model = UserProfile
+    can_delete = False
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin[User]):
+    ordering = ("-date_joined",)
+    list_display = ("email", "username", "is_active", "is_staff", "email_verified", "date_joined")
+    list_filter = ("is_active", "is_staff", "is_superuser", "email_verified", "date_joined")
+    search_fields = ("email", "username", "first_name", "last_name")
+    inlines = (UserProfileInline,)
+    actions = ("unlock_accounts",)
+    fieldsets = (
+        (None, {"fields": ("email", "username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email_verified")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
+    )
+
+    @admin.action(description=_("Unlock selected accounts (clear failed logins)"))
+    def unlock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            services.account_unlock(user=user)
+        self.message_user(request, _("Accounts unlocked."), messages.SUCCESS)
+
+
+@admin.register(LoginHistory)
+class LoginHistoryAdmin(admin.ModelAdmin[LoginHistory]):
+    list_display = ("created_at", "email", "user", "success", "failure_reason", "ip_address")
+    list_filter = ("success", "failure_reason", "created_at")
+    search_fields = ("email", "ip_address", "user__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = [f.name for f in LoginHistory._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: LoginHistory | None = None) -> bool:
+        return False

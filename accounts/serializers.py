@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from studymate_api.core.serializers import StrictInputSerializer
+
+from .models import Language, LoginHistory, User, UserProfile
+
+
+def _username_field(*, required: bool = True) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=150, validators=[UnicodeUsernameValidator()], required=required
+    )
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+class RegisterInputSerializer(StrictInputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    username = _username_field()
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class LoginInputSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class RefreshInputSerializer(StrictInputSerializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class PasswordChangeInputSerializer(StrictInputSerializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+def _validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise serializers.ValidationError(_("Unknown time zone; use an IANA name like Asia/Seoul."))
+
+
+class ProfileFieldsInputSerializer(StrictInputSerializer):
+    bio = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    grade_level = serializers.CharField(max_length=50, allow_blank=True, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, validators=[_validate_timezone])
+    preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
+    learning_goals = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=20, required=False
+    )
+
+
+class ProfileUpdateInputSerializer(StrictInputSerializer):
+    username = _username_field(required=False)
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    profile = ProfileFieldsInputSerializer(required=False)
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class ProfileOutputSerializer(serializers.ModelSerializer[UserProfile]):
+    learning_goals = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = UserProfile
+        fields = ("bio", "grade_level", "timezone", "preferred_language", "learning_goals")
+
+
+class UserOutputSerializer(serializers.ModelSerializer[User]):
+    profile = ProfileOutputSerializer()
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "email",
+            "username",
+            "first_name",
+            "last_name",
+            "email_verified",
+            "date_joined",
+            "profile",
+        )
+
+
+class TokenPairOutputSerializer(serializers.Serializer[Any]):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class AuthOutputSerializer(TokenPairOutputSerializer):
+    user = UserOutputSerializer()
+
+
+class LoginHistoryOutputSerializer(serializers.ModelSerializer[LoginHistory]):
+    class Meta:
+        model = LoginHistory
+        fields = ("ip_address", "user_agent", "success", "created_at")

@@ -1,0 +1,5 @@
+"""StudyMate API project package. Importing it loads the Celery app so `@shared_task` binds."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,14 @@
+"""Settings, split by concern. The environment decides everything; see README for variables."""
+
+import django_stubs_ext
+
+from .cache import *  # noqa: F403
+from .celery import *  # noqa: F403
+from .channels import *  # noqa: F403
+from .django import *  # noqa: F403
+from .drf import *  # noqa: F403
+from .logging import *  # noqa: F403
+from .security import *  # noqa: F403
+
+# Lets runtime code subscript generic Django classes (ModelAdmin[Model]) the way mypy sees them.
+django_stubs_ext.monkeypatch()

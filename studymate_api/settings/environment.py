@@ -1,0 +1,92 @@
+"""Reading the environment: one `env` object and parsers that fail loudly, naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+
+def _fail(variable: str, problem: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{variable}: {problem}")
+
+
+def read_bool(variable: str, *, default: bool) -> bool:
+    raw: str = env.str(variable, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise _fail(variable, f"expected true/false, got {raw!r}")
+
+
+def read_int(variable: str, *, default: int, minimum: int = 0) -> int:
+    raw: str = env.str(variable, default="").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _fail(variable, f"expected an integer, got {raw!r}") from None
+    if value < minimum:
+        raise _fail(variable, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def read_list(variable: str, *, default: list[str]) -> list[str]:
+    raw: str = env.str(variable, default="")
+    if not raw.strip():
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
+    """PostgreSQL from the URL when set, the embedded SQLite file otherwise."""
+    raw: str = env.str(variable, default="").strip()
+    if not raw:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
+            "OPTIONS": {
+                "timeout": 20,
+                # IMMEDIATE takes the write lock up front, so concurrent writers queue
+                # instead of failing with "database is locked" on lock upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    parts = urlsplit(raw)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise _fail(variable, "must be a postgres:// URL (unset it to use the embedded SQLite)")
+    if not parts.path.strip("/"):
+        raise _fail(variable, "the URL names no database")
+    config: dict[str, Any] = environ.Env.db_url_config(raw)
+    config["ENGINE"] = "django.db.backends.postgresql"
+    config["CONN_MAX_AGE"] = read_int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def read_redis_url(variable: str = "REDIS_URL") -> str | None:
+    raw: str = env.str(variable, default="").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise _fail(variable, f"must be a redis:// or rediss:// URL, got scheme {parts.scheme!r}")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise _fail(variable, "the URL names no host")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError as error:
+        raise _fail(variable, str(error)) from None
+    return raw

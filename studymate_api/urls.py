@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from studymate_api import health
+
+api_patterns: list[URLPattern | URLResolver] = [
+    path("auth/", include("accounts.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("health/", health.health, name="health"),
+    path("health/ready/", health.ready, name="health-ready"),
+    path("health/alive/", health.alive, name="health-alive"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "StudyMate administration"
+admin.site.site_title = "StudyMate admin"
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
