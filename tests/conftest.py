@@ -1,0 +1,56 @@
+"""Fixtures for the whole suite: API clients, users, a clean cache per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Throttle counters and cached values must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def user(db: Any) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db: Any) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def login_tokens(client: APIClient, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
+    response = client.post("/api/auth/login/", {"email": email, "password": password}, format="json")
+    assert response.status_code == 200, response.content
+    return dict(response.json())
+
+
+@pytest.fixture
+def auth_client(user: User) -> APIClient:
+    """A client signed in as `user` with a real access token from the login endpoint."""
+    client = APIClient()
+    tokens = login_tokens(client, user.email)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client
