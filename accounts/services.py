@@ -98,6 +98,8 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     user = authenticate(request, email=email, password=password)
     if not isinstance(user, User):
         _record_login(request, email=email, success=False, reason="invalid_credentials")
+        if getattr(request, "axes_locked_out", False):
+            raise AccountLocked()  # this failure was the one that reached the limit
         raise AuthenticationFailed(INVALID_CREDENTIALS)
     user_logged_in.send(sender=User, request=request, user=user)
     _record_login(request, email=email, success=True, user=user)

@@ -21,6 +21,12 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 at full strength costs ~0.2 s a hash; the suite checks behaviour, not its cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def password() -> str:
     return DEFAULT_PASSWORD
@@ -42,7 +48,9 @@ def api_client() -> APIClient:
 
 
 def login_tokens(client: APIClient, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
-    response = client.post("/api/auth/login/", {"email": email, "password": password}, format="json")
+    response = client.post(
+        "/api/auth/login/", {"email": email, "password": password}, format="json"
+    )
     assert response.status_code == 200, response.content
     return dict(response.json())
 

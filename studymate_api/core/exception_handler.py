@@ -6,6 +6,7 @@ anything unexpected all leave through here, so no /api/ path ever answers with H
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +44,7 @@ def _render_drf_exception(exc: drf.APIException) -> Response:
     headers: dict[str, str] = {}
     wait = getattr(exc, "wait", None)
     if isinstance(exc, drf.Throttled) and wait is not None:
-        headers["Retry-After"] = str(int(wait) + 1)
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return _response(exc.status_code, {"error": _describe(exc)}, headers)
