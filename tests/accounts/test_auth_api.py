@@ -83,7 +83,8 @@ class TestLogin:
         assert response.status_code == 200
         assert set(response.json()) == {"user", "access", "refresh"}
         entry = LoginHistory.objects.get(user=user)
-        assert entry.success and entry.user_agent == "pytest-agent"
+        assert entry.success
+        assert entry.user_agent == "pytest-agent"
         assert entry.ip_address == "127.0.0.1"
         user.refresh_from_db()
         assert user.last_login is not None
@@ -98,7 +99,8 @@ class TestLogin:
         response = api_client.post(LOGIN, {"email": "ghost@example.com", "password": "x" * 10})
         assert response.status_code == 401
         entry = LoginHistory.objects.get()
-        assert entry.user is None and entry.email == "ghost@example.com"
+        assert entry.user is None
+        assert entry.email == "ghost@example.com"
 
     def test_email_is_case_insensitive(self, api_client, user, password):
         response = api_client.post(LOGIN, {"email": user.email.upper(), "password": password})
@@ -180,7 +182,8 @@ class TestRefresh:
         response = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
         assert response.status_code == 200
         fresh = response.json()
-        assert set(fresh) == {"access", "refresh"} and fresh["refresh"] != tokens["refresh"]
+        assert set(fresh) == {"access", "refresh"}
+        assert fresh["refresh"] != tokens["refresh"]
         reused = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
         assert reused.status_code == 401
         assert _error(reused)["code"] == "authentication_failed"

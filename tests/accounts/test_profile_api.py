@@ -145,7 +145,8 @@ class TestLoginHistory:
         )
         body = auth_client.get(HISTORY, {"page_size": 500}).json()
         assert len(body["results"]) == 100
-        assert body["next"] is not None and body["previous"] is None
+        assert body["next"] is not None
+        assert body["previous"] is None
 
     def test_list_query_count_is_constant(self, auth_client, user, django_assert_num_queries):
         LoginHistory.objects.bulk_create(
