@@ -132,6 +132,7 @@ class PasswordChangeApi(APIView):
 class LoginHistoryApi(ListAPIView[LoginHistory]):
     permission_classes = (IsAuthenticated,)
     serializer_class = LoginHistoryOutputSerializer
+    queryset = LoginHistory.objects.none()  # for the schema; requests use get_queryset
     filterset_fields = ("success",)
     ordering_fields = ("created_at",)
 
