@@ -58,3 +58,12 @@ class LoginHistoryAdmin(admin.ModelAdmin[LoginHistory]):
 
     def has_change_permission(self, request: HttpRequest, obj: LoginHistory | None = None) -> bool:
         return False
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin[UserProfile]):
+    list_display = ("user", "grade_level", "timezone", "preferred_language", "updated_at")
+    list_filter = ("preferred_language", "grade_level")
+    search_fields = ("user__email", "user__username", "bio")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
