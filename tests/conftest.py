@@ -34,12 +34,12 @@ def password() -> str:
 
 @pytest.fixture
 def user(db: Any) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
 def other_user(db: Any) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture

@@ -12,13 +12,14 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from .errors import ApplicationError
+from .errors import ApplicationError, ServiceUnavailable
 
 logger = structlog.get_logger(__name__)
 
@@ -34,6 +35,10 @@ def render_exception(exc: Exception, context: Mapping[str, Any]) -> Response:
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.APIException):
         return _render_drf_exception(exc)
+    if isinstance(exc, OperationalError):
+        # The database is down or too busy: a retryable condition, not a bug.
+        logger.warning("database_unavailable", view=_view_name(context), error=str(exc))
+        return _response(503, ServiceUnavailable().as_payload(), {"Retry-After": "5"})
     logger.exception("unhandled_api_error", view=_view_name(context))
     set_rollback()
     payload = {"error": {"code": "server_error", "message": _("An unexpected error occurred.")}}

@@ -10,15 +10,16 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 _CODES: dict[int, tuple[str, str]] = {
-    400: ("parse_error", "Malformed request."),
-    401: ("not_authenticated", "Authentication credentials were not provided."),
-    403: ("permission_denied", "You do not have permission to perform this action."),
-    404: ("not_found", "Not found."),
-    405: ("method_not_allowed", "Method not allowed."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Unsupported media type in the request."),
+    400: ("parse_error", gettext_noop("Malformed request.")),
+    401: ("not_authenticated", gettext_noop("Authentication credentials were not provided.")),
+    403: ("permission_denied", gettext_noop("You do not have permission to perform this action.")),
+    404: ("not_found", gettext_noop("Not found.")),
+    405: ("method_not_allowed", gettext_noop("Method not allowed.")),
+    413: ("payload_too_large", gettext_noop("The request body is too large.")),
+    415: ("unsupported_media_type", gettext_noop("Unsupported media type in the request.")),
 }
 
 
@@ -49,7 +50,9 @@ class ApiErrorEnvelopeMiddleware:
     @staticmethod
     def _envelope_for(response: HttpResponse) -> HttpResponse:
         status = response.status_code
-        code, message = _CODES.get(status, ("server_error", "An unexpected error occurred."))
+        code, message = _CODES.get(
+            status, ("server_error", gettext_noop("An unexpected error occurred."))
+        )
         if status >= 500:
             status = 500 if status not in (502, 503, 504) else status
         replacement = error_response(status, code, _(message))

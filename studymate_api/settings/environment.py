@@ -63,6 +63,9 @@ def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not the shared-cache in-memory default: shared cache locks whole tables
+            # and ignores the busy timeout, so concurrent tests would fail where files wait.
+            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
         }
     parts = urlsplit(raw)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:

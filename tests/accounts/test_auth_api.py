@@ -107,7 +107,7 @@ class TestLogin:
         assert response.status_code == 200
 
     def test_inactive_user_cannot_log_in(self, api_client, password):
-        inactive = UserFactory(is_active=False)
+        inactive = UserFactory.create(is_active=False)
         response = api_client.post(LOGIN, {"email": inactive.email, "password": password})
         assert response.status_code == 401
 
@@ -162,7 +162,7 @@ class TestLockout:
 
     def test_admin_unlock_action(self, api_client, user, password):
         self._fail(api_client, user.email, 5)
-        staff = UserFactory(is_staff=True, is_superuser=True)
+        staff = UserFactory.create(is_staff=True, is_superuser=True)
         admin = APIClient()
         admin.force_login(staff)
         response = admin.post(

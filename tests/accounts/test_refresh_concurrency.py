@@ -16,7 +16,7 @@ RACERS = 4
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_yield_at_most_one_pair():
-    user = UserFactory()
+    user = UserFactory.create()
     refresh = login_tokens(APIClient(), user.email)["refresh"]
     barrier = threading.Barrier(RACERS)
     statuses: list[int] = []

@@ -28,7 +28,7 @@ def test_staff_endpoint(user):
     response = learner.get("/api/test/staff/")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
-    staff = _client_for(UserFactory(is_staff=True))
+    staff = _client_for(UserFactory.create(is_staff=True))
     assert staff.get("/api/test/staff/").status_code == 200
 
 
