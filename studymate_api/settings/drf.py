@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .environment import env
+from .environment import read_rate
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -25,10 +25,10 @@ REST_FRAMEWORK = {
         "studymate_api.core.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_ANON_RATE", default="120/min"),
-        "user": env.str("THROTTLE_USER_RATE", default="600/min"),
-        "login": env.str("THROTTLE_LOGIN_RATE", default="20/min"),
-        "register": env.str("THROTTLE_REGISTER_RATE", default="10/min"),
+        "anon": read_rate("THROTTLE_ANON_RATE", default="120/min"),
+        "user": read_rate("THROTTLE_USER_RATE", default="600/min"),
+        "login": read_rate("THROTTLE_LOGIN_RATE", default="20/min"),
+        "register": read_rate("THROTTLE_REGISTER_RATE", default="10/min"),
     },
     "NUM_PROXIES": None,
     "EXCEPTION_HANDLER": "studymate_api.core.exception_handler.render_exception",

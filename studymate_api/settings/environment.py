@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,6 +73,7 @@ def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
         raise _fail(variable, "must be a postgres:// URL (unset it to use the embedded SQLite)")
     if not parts.path.strip("/"):
         raise _fail(variable, "the URL names no database")
+    _check_port(variable, raw)
     config: dict[str, Any] = environ.Env.db_url_config(raw)
     config["ENGINE"] = "django.db.backends.postgresql"
     config["CONN_MAX_AGE"] = read_int("DATABASE_CONN_MAX_AGE", default=60)
@@ -88,8 +90,31 @@ def read_redis_url(variable: str = "REDIS_URL") -> str | None:
         raise _fail(variable, f"must be a redis:// or rediss:// URL, got scheme {parts.scheme!r}")
     if parts.scheme != "unix" and not parts.hostname:
         raise _fail(variable, "the URL names no host")
-    try:
-        parts.port  # noqa: B018 - urlsplit validates the port lazily
-    except ValueError as error:
-        raise _fail(variable, str(error)) from None
+    _check_port(variable, raw)
     return raw
+
+
+def _check_port(variable: str, url: str) -> None:
+    try:
+        urlsplit(url).port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise _fail(variable, "the port is not a number from 0 to 65535") from None
+
+
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def read_rate(variable: str, *, default: str) -> str:
+    """A DRF throttle rate such as `20/min`."""
+    raw = env.str(variable, default="").strip() or default
+    if not _RATE.match(raw):
+        raise _fail(variable, f"expected a rate like 20/min, got {raw!r}")
+    return raw
+
+
+def read_choice(variable: str, *, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.str(variable, default="").strip() or default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise _fail(variable, f"expected one of {', '.join(choices)}, got {raw!r}")

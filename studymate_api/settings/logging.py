@@ -7,10 +7,14 @@ from typing import Any
 import structlog
 
 from .django import DEBUG
-from .environment import env
+from .environment import read_choice
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+LOG_LEVEL = read_choice(
+    "LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+)
+LOG_FORMAT = read_choice(
+    "LOG_FORMAT", default="console" if DEBUG else "json", choices=("console", "json")
+)
 
 _shared_processors: list[Any] = [
     structlog.contextvars.merge_contextvars,

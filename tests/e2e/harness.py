@@ -1,0 +1,161 @@
+"""Real server processes for the end-to-end tests (the fixtures using them are in conftest.py).
+
+Each server is `daphne` in a child process with an environment built here from scratch (nothing
+leaks in from the shell but PATH and, when set, REDIS_URL), listening on a loopback socket that
+this process binds to port 0 and hands over with `--fd`, so no other process can take the port
+between choosing and listening.
+
+Database isolation: the server never touches the pytest-django test database nor the project's
+`db.sqlite3`. When DATABASE_URL names a PostgreSQL server, a fresh database
+`studymate_e2e_<random>` is created on it for the session, migrated by `manage.py migrate` in a
+subprocess and dropped at the end. Without DATABASE_URL the embedded default is a SQLite file at a
+fixed path in the project directory and no variable moves it, so the tests that need a database
+are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+MANAGE_PY = PROJECT_DIR / "manage.py"
+STARTUP_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+# PostgreSQL on a port where nothing listens; the password must never reach a response body.
+DEAD_DATABASE_URL = "postgres://studymate:e2e-hunter2-secret@127.0.0.1:1/nope"
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    """A clean environment for a child process: the settings see only what a test sets."""
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DJANGO_SETTINGS_MODULE": "studymate_api.settings",
+    }
+    env.update(overrides)
+    return env
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    """The environment of a server under test: the suite's Redis when there is one, and rates
+    high enough that the client-IP throttles (shared through Redis across runs) never answer 429.
+    """
+    env = base_env(
+        THROTTLE_ANON_RATE="10000/min",
+        THROTTLE_USER_RATE="10000/min",
+        THROTTLE_LOGIN_RATE="10000/min",
+        THROTTLE_REGISTER_RATE="10000/min",
+    )
+    if redis_url := os.environ.get("REDIS_URL", "").strip():
+        env["REDIS_URL"] = redis_url
+    env.update(overrides)
+    return env
+
+
+def run_manage(
+    *args: str, env: Mapping[str, str], timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(MANAGE_PY), *args],
+        cwd=PROJECT_DIR,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+def _wait_until_alive(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"daphne exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            if httpx.get(f"{base_url}/health/alive/", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"daphne did not answer /health/alive/ within {STARTUP_TIMEOUT} s:\n{_tail(log)}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def _tail(log: Path, size: int = 4000) -> str:
+    return log.read_text(errors="replace")[-size:] if log.exists() else "(no output)"
+
+
+@contextmanager
+def running_server(env: Mapping[str, str]) -> Iterator[str]:
+    """Runs daphne with `env` until the block ends; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="studymate-e2e-") as tmp:
+        log = Path(tmp) / "daphne.log"
+        sock = _listening_socket()
+        port = sock.getsockname()[1]
+        with sock, log.open("wb") as out:
+            command = [sys.executable, "-m", "daphne", "--fd", str(sock.fileno())]
+            process = subprocess.Popen(
+                [*command, "studymate_api.asgi:application"],
+                cwd=PROJECT_DIR,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=(sock.fileno(),),
+            )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_until_alive(base_url, process, log)
+            yield base_url
+        finally:
+            _stop(process)
+
+
+def http_client(base_url: str) -> httpx.Client:
+    """A plain HTTP client; English messages so failures read well."""
+    return httpx.Client(base_url=base_url, timeout=15.0, headers={"Accept-Language": "en"})
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is `status` with the envelope `{"error": {"code", "message"}}`."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["code"] == code, body
+    assert isinstance(error["message"], str), body
+    assert error["message"].strip(), body
+    return dict(error)
