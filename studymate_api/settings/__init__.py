@@ -8,6 +8,10 @@ from .channels import *  # noqa: F403
 from .django import *  # noqa: F403
 from .drf import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .platform_cache import *  # noqa: F403
+from .platform_cqrs import *  # noqa: F403
+from .platform_metrics import *  # noqa: F403
+from .platform_streaming import *  # noqa: F403
 from .security import *  # noqa: F403
 
 # Lets runtime code subscript generic Django classes (ModelAdmin[Model]) the way mypy sees them.

@@ -21,4 +21,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+from .platform_cqrs import CQRS_BEAT_SCHEDULE
+from .platform_metrics import METRICS_BEAT_SCHEDULE
+from .platform_streaming import STREAMING_BEAT_SCHEDULE
+
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    **CQRS_BEAT_SCHEDULE,
+    **METRICS_BEAT_SCHEDULE,
+    **STREAMING_BEAT_SCHEDULE,
+}

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "channels",
+    "django_prometheus",
+    "studymate_api.core",
     "accounts",
     "study",
     "quiz",

@@ -1,0 +1,4 @@
+"""Models of the shared platform, one module per concern."""
+
+from .analytics import *  # noqa: F403
+from .events import *  # noqa: F403

@@ -1,0 +1,1 @@
+"""Metric aggregates flushed from tracked events (owned by studymate_api.metrics)."""

@@ -1,0 +1,1 @@
+"""The append-only event store and its outbox (owned by studymate_api.cqrs)."""

@@ -1,0 +1,5 @@
+"""Settings of studymate_api.cache."""
+
+from __future__ import annotations
+
+
