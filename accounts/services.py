@@ -27,7 +27,7 @@ from studymate_api.core.errors import (
 from studymate_api.core.requests import client_ip, user_agent
 
 from .models import LoginHistory, User, UserProfile
-from .selectors import user_find_by_email
+from .selectors import user_email_taken, user_find_by_email, user_get_active, username_taken
 
 INVALID_CREDENTIALS = _("Invalid email or password.")
 INVALID_REFRESH = _("The refresh token is invalid, expired or already used.")
@@ -67,9 +67,9 @@ def user_register(
 
 def _check_unique(user: User) -> None:
     fields: dict[str, list[Any]] = {}
-    if User.objects.filter(email__iexact=user.email).exists():
+    if user_email_taken(user.email):
         fields["email"] = [_("A user with this email already exists.")]
-    if User.objects.filter(username__iexact=user.username).exists():
+    if username_taken(user.username):
         fields["username"] = [_("A user with this username already exists.")]
     if fields:
         raise ValidationFailed(fields=fields)
@@ -173,8 +173,7 @@ def _verified_refresh(raw: str) -> RefreshToken:
 
 
 def _active_token_user(token: RefreshToken) -> User:
-    user_id = token.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    user = user_get_active(user_id=token.get(jwt_settings.USER_ID_CLAIM))
     if user is None:
         raise AuthenticationFailed(INVALID_REFRESH)
     return user
@@ -214,7 +213,7 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """Updates the learner-editable fields only; the input serializer has refused the rest."""
     profile_data = data.pop("profile", {}) or {}
     new_username = data.get("username")
-    if new_username and _username_taken(new_username, exclude=user):
+    if new_username and username_taken(new_username, exclude=user):
         raise validation_failed("username", _("A user with this username already exists."))
     changed = [name for name in PROFILE_USER_FIELDS if name in data]
     for name in changed:
@@ -227,10 +226,6 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     if profile_data:
         profile.save(update_fields=[*profile_data, "updated_at"])
     return user
-
-
-def _username_taken(username: str, *, exclude: User) -> bool:
-    return User.objects.filter(username__iexact=username).exclude(pk=exclude.pk).exists()
 
 
 def user_profile_ensure(*, user: User) -> UserProfile:
