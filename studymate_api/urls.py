@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from studymate_api import health
+from studymate_api.metrics.exposition import metrics_view
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
+    path("metrics/", include("studymate_api.metrics.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -17,6 +19,8 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health-ready"),
     path("health/alive/", health.alive, name="health-alive"),
+    # Also without the slash: that is the path Prometheus scrapes by default.
+    re_path(r"^metrics/?$", metrics_view, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
 ]
 

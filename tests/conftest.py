@@ -16,9 +16,19 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Throttle counters and cached values must not leak from one test into the next."""
-    cache.clear()
+    _clear_cache()
     yield
-    cache.clear()
+    _clear_cache()
+
+
+def _clear_cache() -> None:
+    # django-redis' clear() is FLUSHDB, which would also drop streams and buffered events
+    # that live in the same Redis database; delete only the cache's own keys there.
+    delete_pattern = getattr(cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,7 @@
-"""Cache: local memory when embedded, django-redis when REDIS_URL is set."""
+"""Cache: local memory when embedded, django-redis when REDIS_URL is set.
+
+Both through subclasses that count gets, hits and misses for /metrics/ and behave otherwise
+exactly like the backend they wrap."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "studymate",
             "OPTIONS": {
@@ -25,7 +28,9 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "studymate_api.metrics.cache_backends.LocMemCache",
             "LOCATION": "studymate",
+            # Django's default of 300 entries is too small once tag versions live beside values.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }

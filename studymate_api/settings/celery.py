@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .cache import REDIS_URL
 from .environment import read_bool, read_int
+from .platform_cqrs import CQRS_BEAT_SCHEDULE
+from .platform_metrics import METRICS_BEAT_SCHEDULE
+from .platform_streaming import STREAMING_BEAT_SCHEDULE
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -20,11 +23,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues after commit must not hang when the broker is down: fail fast, the
+# periodic sweeps (outbox, metrics flush) pick the work up once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
-from .platform_cqrs import CQRS_BEAT_SCHEDULE
-from .platform_metrics import METRICS_BEAT_SCHEDULE
-from .platform_streaming import STREAMING_BEAT_SCHEDULE
-
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **CQRS_BEAT_SCHEDULE,
     **METRICS_BEAT_SCHEDULE,

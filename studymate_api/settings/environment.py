@@ -51,11 +51,12 @@ def read_list(variable: str, *, default: list[str]) -> list[str]:
 
 
 def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
-    """PostgreSQL from the URL when set, the embedded SQLite file otherwise."""
+    """PostgreSQL from the URL when set, the embedded SQLite file otherwise; both through
+    django-prometheus's wrappers, which count connections, queries and errors."""
     raw: str = env.str(variable, default="").strip()
     if not raw:
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": str(BASE_DIR / "db.sqlite3"),
             "OPTIONS": {
                 "timeout": 20,
@@ -75,7 +76,7 @@ def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
         raise _fail(variable, "the URL names no database")
     _check_port(variable, raw)
     config: dict[str, Any] = environ.Env.db_url_config(raw)
-    config["ENGINE"] = "django.db.backends.postgresql"
+    config["ENGINE"] = "django_prometheus.db.backends.postgresql"
     config["CONN_MAX_AGE"] = read_int("DATABASE_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     return config

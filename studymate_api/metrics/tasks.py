@@ -1,0 +1,26 @@
+"""The beat-scheduled flush of buffered events (METRICS_BEAT_SCHEDULE, every minute)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+_HARD_LIMIT: int = settings.METRICS_FLUSH_TIME_LIMIT
+
+
+@shared_task(
+    name="studymate_api.metrics.flush_events",
+    ignore_result=True,
+    time_limit=_HARD_LIMIT,
+    soft_time_limit=max(1, _HARD_LIMIT * 9 // 10),
+)
+def flush_events_task() -> dict[str, Any]:
+    """Bounded (METRICS_FLUSH_MAX_BATCHES batches a run) and idempotent: a run killed half-way
+    leaves its batch pending, and the next run counts it exactly once."""
+    # Imported here: flush needs the models, and this module loads with the package, which the
+    # cache backend wrapper may import before the app registry is ready.
+    from .flush import flush_events
+
+    return flush_events().as_dict()

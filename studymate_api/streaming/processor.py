@@ -1,0 +1,361 @@
+"""StreamProcessor: publish events, consume them in batches through consumer groups.
+
+Delivery is at least once, so handlers must be idempotent:
+
+- A cycle hands out one source of messages, in this order: the consumer's own failed messages
+  once they waited `retry_delay_ms`; messages other consumers held longer than `claim_idle_ms`
+  (XAUTOCLAIM: their consumer died); new messages (XREADGROUP, blocking up to `block_ms`).
+- First deliveries go to the handlers as one batch. Redeliveries go one message at a time, so a
+  poison message in a failed batch only takes itself to the dead-letter stream.
+- Success acknowledges. A failure (an Exception) leaves the messages pending for a retry; on its
+  `max_deliveries`-th delivery a message is moved to `<stream>:dead` with the error instead. A
+  message handed out more often than that (its consumers kept dying) is dead-lettered unhandled.
+- A BaseException (KeyboardInterrupt, SystemExit, a killed worker) acknowledges nothing: the
+  messages stay pending on this consumer until it, or another one, takes them up again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import structlog
+from django.conf import settings
+
+from . import instruments
+from .backend import StreamBackend
+from .config import StreamConfig
+from .handlers import Handler, run_handlers
+from .memory import InMemoryStreamBackend
+from .messages import (
+    check_name,
+    check_stream,
+    dead_letter_for,
+    decode_delivery,
+    encode_event,
+    overdelivered,
+)
+from .records import (
+    DeadLetter,
+    Delivery,
+    GroupMissing,
+    ProcessingStats,
+    StreamMessage,
+    StreamStatus,
+    StreamUnavailable,
+)
+from .redis_streams import RedisStreamBackend
+
+logger = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class _ConsumerState:
+    check_own_pending: bool = True  # unknown at start: a restarted consumer has its old ones
+    claim_cursor: str = "0-0"
+    next_claim_at: float = 0.0  # time.monotonic() of the next XAUTOCLAIM scan
+
+
+class StreamProcessor:
+    """Thread-safe; one instance can drive several consumers, one thread each."""
+
+    def __init__(
+        self, config: StreamConfig | None = None, *, backend: StreamBackend | None = None
+    ) -> None:
+        self.config = config or StreamConfig.from_settings()
+        self.backend = backend or build_backend(self.config, settings.REDIS_URL)
+        self._handlers: dict[tuple[str, str], list[Handler]] = {}
+        self._ready_groups: set[tuple[str, str]] = set()
+        self._consumers: dict[tuple[str, str, str], _ConsumerState] = {}
+        self._lock = threading.Lock()
+
+    # Publishing
+
+    def publish(self, stream: str, event: Mapping[str, Any]) -> str:
+        """Append one event (a JSON object) to `stream`; returns its id."""
+        return self.publish_many(stream, [event])[0]
+
+    def publish_many(self, stream: str, events: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Append events in one round trip, in order; returns their ids."""
+        check_stream(stream)
+        data = [encode_event(event) for event in events]
+        if not data:
+            return []
+        with _counting_unavailable("publish"):
+            ids = self.backend.publish(stream, data, max_length=self.config.max_length)
+        instruments.PUBLISHED.labels(stream).inc(len(ids))
+        return ids
+
+    # Consuming
+
+    def register_handler(self, stream: str, group: str, handler: Handler) -> None:
+        """Add a batch handler for the group's messages; several run in registration order.
+        No I/O: the group is created on the first read."""
+        check_stream(stream)
+        check_name("group", group)
+        with self._lock:
+            self._handlers.setdefault((stream, group), []).append(handler)
+
+    def routes(self) -> list[tuple[str, str]]:
+        """The (stream, group) pairs that have handlers."""
+        with self._lock:
+            return list(self._handlers)
+
+    def ensure_group(self, stream: str, group: str, *, start_id: str = "0") -> None:
+        """Create the group unless it exists. "0": it also gets the entries already in the
+        stream (the default, so events published before the consumers started are handled);
+        "$": only entries published from now on."""
+        check_stream(stream)
+        check_name("group", group)
+        with _counting_unavailable("ensure_group"):
+            self.backend.ensure_group(stream, group, start_id=start_id)
+        with self._lock:
+            self._ready_groups.add((stream, group))
+
+    def process_once(
+        self, stream: str, group: str, consumer: str, *, block_ms: int | None = None
+    ) -> ProcessingStats:
+        """One cycle: fetch up to `batch_size` messages (see the module docstring for which),
+        hand them to the handlers, acknowledge or retry or dead-letter. `block_ms` overrides
+        how long to wait for new messages when there is nothing else to do."""
+        handlers = self._handlers_for(stream, group)
+        check_name("consumer", consumer)
+        state = self._consumer_state(stream, group, consumer)
+        block = self.config.block_ms if block_ms is None else block_ms
+        with _counting_unavailable("process"):
+            try:
+                deliveries, reclaimed = self._fetch(stream, group, consumer, state, block)
+            except GroupMissing:  # the stream key was deleted under us: start it afresh
+                with self._lock:
+                    self._ready_groups.discard((stream, group))
+                deliveries, reclaimed = self._fetch(stream, group, consumer, state, block)
+            try:
+                stats = self._handle(stream, group, consumer, handlers, deliveries)
+            except GroupMissing:  # deleted while handling: its pending list went with it
+                logger.warning("stream_deleted_while_handling", stream=stream, group=group)
+                with self._lock:
+                    self._ready_groups.discard((stream, group))
+                stats = ProcessingStats(cycles=1, delivered=len(deliveries))
+            except BaseException:
+                state.check_own_pending = True
+                raise
+        if stats.failed:
+            state.check_own_pending = True
+        if reclaimed:
+            instruments.RECLAIMED.labels(stream, group).inc(reclaimed)
+        return replace(stats, reclaimed=reclaimed)
+
+    def run(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        *,
+        stop_event: threading.Event | None = None,
+        max_batches: int | None = None,
+    ) -> ProcessingStats:
+        """Process until `stop_event` is set (checked between cycles, so the current batch
+        finishes; a blocking read returns within `block_ms`) or `max_batches` cycles ran.
+        Redis outages are logged and waited out with backoff; returns the totals."""
+        stop = stop_event or threading.Event()
+        totals, delay = ProcessingStats(), 0.0
+        log = logger.bind(stream=stream, group=group, consumer=consumer)
+        log.info("stream_consumer_started")
+        while not stop.is_set() and (max_batches is None or totals.cycles < max_batches):
+            try:
+                totals += self.process_once(stream, group, consumer)
+                delay = 0.0
+            except StreamUnavailable:
+                totals += ProcessingStats(cycles=1)
+                delay = min(max(delay * 2, 0.1), 5.0)
+                log.warning("stream_unavailable", retry_in_seconds=delay)
+                stop.wait(delay)
+        log.info("stream_consumer_stopped", processed=totals.processed, failed=totals.failed)
+        return totals
+
+    # Status and dead letters
+
+    def status(self, stream: str) -> StreamStatus:
+        check_stream(stream)
+        with _counting_unavailable("status"):
+            status = self.backend.status(stream)
+        instruments.LENGTH.labels(stream).set(status.length)
+        for group in status.groups:
+            instruments.LAG.labels(stream, group.name).set(group.lag)
+            instruments.PENDING.labels(stream, group.name).set(group.pending)
+        return status
+
+    def status_all(self) -> list[StreamStatus]:
+        """Status of every stream that has a registered handler."""
+        return [self.status(stream) for stream in dict.fromkeys(s for s, _ in self.routes())]
+
+    def dead_letters(self, stream: str, *, count: int = 100) -> list[DeadLetter]:
+        """The newest dead letters of `stream` first."""
+        check_stream(stream)
+        with _counting_unavailable("dead_letters"):
+            return self.backend.dead_letters(stream, count=count)
+
+    def delete_stream(self, stream: str) -> None:
+        """Drop the stream with its groups, pending lists, dead letters and counters."""
+        check_stream(stream)
+        with _counting_unavailable("delete"):
+            self.backend.delete(stream)
+        with self._lock:
+            self._ready_groups = {route for route in self._ready_groups if route[0] != stream}
+
+    # Internals
+
+    def _handlers_for(self, stream: str, group: str) -> tuple[Handler, ...]:
+        with self._lock:
+            handlers = tuple(self._handlers.get((stream, group), ()))
+        if not handlers:
+            # Reading without a handler would acknowledge events into the void.
+            raise LookupError(f"no handler registered for stream {stream!r}, group {group!r}")
+        return handlers
+
+    def _consumer_state(self, stream: str, group: str, consumer: str) -> _ConsumerState:
+        with self._lock:
+            return self._consumers.setdefault((stream, group, consumer), _ConsumerState())
+
+    def _fetch(
+        self, stream: str, group: str, consumer: str, state: _ConsumerState, block_ms: int
+    ) -> tuple[list[Delivery], int]:
+        """The messages of this cycle and how many of them were reclaimed from others."""
+        with self._lock:
+            ready = (stream, group) in self._ready_groups
+        if not ready:
+            self.backend.ensure_group(stream, group, start_id="0")
+            with self._lock:
+                self._ready_groups.add((stream, group))
+        retries = self._own_retries(stream, group, consumer, state)
+        if retries:
+            return retries, 0
+        reclaimed = self._reclaim(stream, group, consumer, state)
+        if reclaimed:
+            return reclaimed, len(reclaimed)
+        count = self.config.batch_size
+        new = self.backend.read_new(stream, group, consumer, count=count, block_ms=block_ms)
+        return new, 0
+
+    def _own_retries(
+        self, stream: str, group: str, consumer: str, state: _ConsumerState
+    ) -> list[Delivery]:
+        if not state.check_own_pending:
+            return []
+        delay = self.config.retry_delay_ms
+        pending = self.backend.own_pending(stream, group, consumer, count=self.config.batch_size)
+        if not pending:
+            state.check_own_pending = False
+            return []
+        due = [entry for entry in pending if entry.idle_ms >= delay]
+        return self.backend.claim(stream, group, consumer, due, min_idle_ms=delay)
+
+    def _reclaim(
+        self, stream: str, group: str, consumer: str, state: _ConsumerState
+    ) -> list[Delivery]:
+        """XAUTOCLAIM, one page per cycle; a full scan of the pending list at most every half
+        `claim_idle_ms`, so a message waits between one and one and a half idle times."""
+        now = time.monotonic()
+        if state.claim_cursor == "0-0" and now < state.next_claim_at:
+            return []
+        page = self.backend.autoclaim(
+            stream,
+            group,
+            consumer,
+            min_idle_ms=self.config.claim_idle_ms,
+            cursor=state.claim_cursor,
+            count=self.config.batch_size,
+        )
+        state.claim_cursor = page.cursor
+        if page.cursor == "0-0":
+            state.next_claim_at = now + self.config.claim_idle_ms / 2000
+        if page.dropped:
+            logger.warning(
+                "stream_pending_trimmed", stream=stream, group=group, ids=page.dropped[:20]
+            )
+        return page.deliveries
+
+    def _handle(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        handlers: Sequence[Handler],
+        deliveries: Sequence[Delivery],
+    ) -> ProcessingStats:
+        if not deliveries:
+            return ProcessingStats(cycles=1)
+        messages: list[StreamMessage] = []
+        doomed: list[DeadLetter] = []
+        for delivery in deliveries:
+            message = decode_delivery(delivery)
+            problem = overdelivered(delivery, self.config.max_deliveries)
+            if message is not None and problem is None:
+                messages.append(message)
+                continue
+            error = problem or "the entry holds no JSON object to decode"
+            doomed.append(dead_letter_for(delivery, group=group, consumer=consumer, error=error))
+        self._dead_letter(stream, group, doomed)
+        stats = ProcessingStats(cycles=1, delivered=len(deliveries), dead_lettered=len(doomed))
+        fresh = [message for message in messages if message.deliveries == 1]
+        batches = [fresh] if fresh else []
+        batches += [[message] for message in messages if message.deliveries > 1]
+        for batch in batches:
+            stats += self._handle_batch(stream, group, consumer, handlers, batch)
+        return stats
+
+    def _handle_batch(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        handlers: Sequence[Handler],
+        batch: Sequence[StreamMessage],
+    ) -> ProcessingStats:
+        error = run_handlers(stream, group, handlers, tuple(batch))
+        if error is None:
+            self.backend.ack(stream, group, [message.id for message in batch])
+            instruments.PROCESSED.labels(stream, group).inc(len(batch))
+            return ProcessingStats(processed=len(batch))
+        spent = [m for m in batch if m.deliveries >= self.config.max_deliveries]
+        letters = [dead_letter_for(m, group=group, consumer=consumer, error=error) for m in spent]
+        self._dead_letter(stream, group, letters)
+        instruments.FAILED.labels(stream, group).inc(len(batch))
+        return ProcessingStats(failed=len(batch) - len(spent), dead_lettered=len(spent))
+
+    def _dead_letter(self, stream: str, group: str, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        self.backend.dead_letter(stream, group, letters, max_length=self.config.max_length)
+        instruments.DEAD_LETTERED.labels(stream, group).inc(len(letters))
+        for letter in letters:
+            logger.error(
+                "stream_message_dead_lettered",
+                stream=stream,
+                group=group,
+                message_id=letter.message_id,
+                deliveries=letter.deliveries,
+                error=letter.error,
+            )
+
+
+@contextmanager
+def _counting_unavailable(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except StreamUnavailable:
+        instruments.UNAVAILABLE.labels(operation).inc()
+        raise
+
+
+def build_backend(config: StreamConfig, redis_url: str | None) -> StreamBackend:
+    """Redis Streams when a Redis URL is configured, the in-process store otherwise."""
+    if redis_url:
+        return RedisStreamBackend.from_url(
+            redis_url, key_prefix=config.key_prefix, block_ms=config.block_ms
+        )
+    return InMemoryStreamBackend()
