@@ -159,3 +159,40 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert isinstance(error["message"], str), body
     assert error["message"].strip(), body
     return dict(error)
+
+
+WORKER_READY_MARKER = b"ready."
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited with {process.returncode}:\n{_tail(log)}")
+        if WORKER_READY_MARKER in log.read_bytes():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"celery worker not ready within {STARTUP_TIMEOUT} s:\n{_tail(log)}")
+
+
+@contextmanager
+def running_worker(env: Mapping[str, str]) -> Iterator[Path]:
+    """Runs a real Celery worker (solo pool, Redis broker) until the block ends; yields its log."""
+    with tempfile.TemporaryDirectory(prefix="studymate-worker-") as tmp:
+        log = Path(tmp) / "worker.log"
+        command = [sys.executable, "-m", "celery", "-A", "studymate_api", "worker"]
+        options = ["--pool", "solo", "--without-gossip", "--without-mingle", "-l", "INFO"]
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [*command, *options, "--hostname", f"e2e-{os.getpid()}@%h"],
+                cwd=PROJECT_DIR,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_until_ready(process, log)
+            yield log
+        finally:
+            _stop(process)
