@@ -2,6 +2,7 @@
 
 import django_stubs_ext
 
+from .ai import *  # noqa: F403
 from .cache import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .channels import *  # noqa: F403

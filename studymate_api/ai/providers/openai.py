@@ -1,0 +1,98 @@
+"""OpenAI chat completions through the official SDK (or any OpenAI-compatible server at
+OPENAI_BASE_URL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.completion_usage import CompletionUsage
+
+from ..config import RemoteConfig
+from ..contracts import Completion, ProviderRequest, TextStream
+from ..tokens import approx_prompt_tokens, approx_tokens
+from .base import SDKErrors, sdk_errors
+
+ERRORS = SDKErrors(
+    base=openai.APIError,
+    timeout=openai.APITimeoutError,
+    connection=openai.APIConnectionError,
+    status=openai.APIStatusError,
+    transport_timeout=httpx2.TimeoutException,
+    transport=httpx2.TransportError,
+)
+
+
+@lru_cache(maxsize=8)
+def _client(config: RemoteConfig) -> openai.OpenAI:
+    # One client (and connection pool) per configuration, shared by threads as the SDK allows.
+    return openai.OpenAI(
+        api_key=config.api_key,
+        base_url=config.base_url,
+        timeout=config.timeout,
+        max_retries=0,
+    )
+
+
+def _messages(request: ProviderRequest) -> list[ChatCompletionMessageParam]:
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": request.system}]
+    for message in request.messages:
+        if message.role == "user":
+            messages.append({"role": "user", "content": message.content})
+        else:
+            messages.append({"role": "assistant", "content": message.content})
+    return messages
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(self, config: RemoteConfig) -> None:
+        self.config = config
+        self.model = config.model
+
+    def complete(self, request: ProviderRequest) -> Completion:
+        with sdk_errors(ERRORS):
+            response = _client(self.config).chat.completions.create(
+                model=self.model,
+                messages=_messages(request),
+                max_completion_tokens=min(request.max_tokens, self.config.max_tokens),
+                response_format={"type": "json_object"} if request.json_output else openai.omit,
+            )
+        text = (response.choices[0].message.content or "") if response.choices else ""
+        return self._completion(request, text, response.usage)
+
+    def open_stream(self, request: ProviderRequest) -> TextStream:
+        with sdk_errors(ERRORS):
+            stream = _client(self.config).chat.completions.create(
+                model=self.model,
+                messages=_messages(request),
+                max_completion_tokens=min(request.max_tokens, self.config.max_tokens),
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        return self._read(request, stream)
+
+    def _read(
+        self, request: ProviderRequest, stream: openai.Stream[ChatCompletionChunk]
+    ) -> TextStream:
+        pieces: list[str] = []
+        usage: CompletionUsage | None = None
+        with sdk_errors(ERRORS), stream:
+            for chunk in stream:
+                # With include_usage the last chunk has usage and no choices.
+                usage = chunk.usage or usage
+                piece = "".join(choice.delta.content or "" for choice in chunk.choices)
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+        return self._completion(request, "".join(pieces), usage)
+
+    def _completion(
+        self, request: ProviderRequest, text: str, usage: CompletionUsage | None
+    ) -> Completion:
+        if usage is None:
+            return Completion(text, self.model, approx_prompt_tokens(request), approx_tokens(text))
+        return Completion(text, self.model, usage.prompt_tokens, usage.completion_tokens)
