@@ -1,0 +1,38 @@
+"""The study domain's cached reads: namespaces, tags and invalidation after commit.
+
+Tags name what a cached value was read from:
+- `subjects`: any subject row (lists, popular, recommendations);
+- `subject_learners`: who studies which subject (popular, recommendations);
+- `user:<id>:progress`: one learner's progress and goals (their progress list, recommendations);
+- `user:<id>:study_settings`: one learner's study settings (recommendations).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from studymate_api.cache import TaggedCache, invalidate_tags
+
+# Part of every key: bump it when the layout of a cached value (`pages.Page`, the dataclasses
+# in the selectors) changes, so a deploy never unpickles values written by the old code.
+LAYOUT = 1
+
+subjects_cache = TaggedCache("subjects")
+progress_cache = TaggedCache("progress")
+recommendations_cache = TaggedCache("recommendations")
+
+SUBJECTS_TAG = "subjects"
+LEARNERS_TAG = "subject_learners"
+
+
+def progress_tag(user_id: int) -> str:
+    return f"user:{user_id}:progress"
+
+
+def settings_tag(user_id: int) -> str:
+    return f"user:{user_id}:study_settings"
+
+
+def invalidate_on_commit(*tags: str) -> None:
+    """After commit, so a concurrent reader cannot cache the old rows again in between."""
+    transaction.on_commit(lambda: invalidate_tags(*tags))

@@ -1,0 +1,115 @@
+"""Reads of study progress: lists, streaks as of today in the learner's time zone."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from ..caching import LAYOUT, progress_cache, progress_tag
+from ..models import StudyProgress
+from ..pages import Page, PageRequest, Row, iso, page_of
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+DEFAULT_TIMEZONE = "Asia/Seoul"
+
+
+def user_timezone(user: User) -> ZoneInfo:
+    """The learner's profile time zone; Asia/Seoul when there is no profile or the name is
+    unknown. Reads `user.profile` (one query unless already loaded)."""
+    try:
+        name = user.profile.timezone or DEFAULT_TIMEZONE
+    except ObjectDoesNotExist:
+        name = DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def local_date(moment: datetime.datetime, zone: ZoneInfo) -> datetime.date:
+    return moment.astimezone(zone).date()
+
+
+def current_streak(
+    streak_days: int, last_study_date: datetime.date | None, today: datetime.date
+) -> int:
+    """A run of study days still counts today and the day after its last day (the learner
+    may study later today); after that it is broken."""
+    if last_study_date is None or last_study_date < today - datetime.timedelta(days=1):
+        return 0
+    return streak_days
+
+
+def progress_list(*, user: User) -> QuerySet[StudyProgress]:
+    return (
+        StudyProgress.objects.filter(user=user)
+        .select_related("subject")
+        .order_by(F("last_studied_at").desc(nulls_last=True), "-id")
+    )
+
+
+def progress_row(progress: StudyProgress, *, today: datetime.date | None = None) -> Row:
+    """Plain data; with `today`, `streak_days` is the streak as of that (local) day."""
+    streak = progress.streak_days
+    if today is not None:
+        streak = current_streak(streak, progress.last_study_date, today)
+    return {
+        "id": progress.pk,
+        "subject": progress.subject_id,
+        "subject_name": progress.subject.name,
+        "total_study_minutes": progress.total_study_minutes,
+        "sessions_count": progress.sessions_count,
+        "completion_percentage": progress.completion_percentage,
+        "last_studied_at": iso(progress.last_studied_at),
+        "streak_days": streak,
+        "longest_streak_days": progress.longest_streak_days,
+    }
+
+
+@dataclass(frozen=True)
+class _CachedPage:
+    page: Page
+    # The next local midnight that breaks a streak on the page (a POSIX timestamp).
+    valid_until: float
+
+
+def progress_page(*, user: User, page: PageRequest) -> Page:
+    """The learner's progress per subject, cached per user.
+
+    Streaks are shown as of today in the learner's time zone; a cached page is recomputed once
+    a local midnight has broken one of its streaks. A time zone change shows within the
+    namespace's TTL.
+    """
+    key = progress_cache.key("list", user=user, page=page.number, size=page.size, layout=LAYOUT)
+    tags = [progress_tag(user.pk)]
+    cached = progress_cache.get_or_set(key, lambda: _progress_page(user, page), tags=tags)
+    if timezone.now().timestamp() >= cached.valid_until:
+        progress_cache.delete(key)
+        cached = progress_cache.get_or_set(key, lambda: _progress_page(user, page), tags=tags)
+    return cached.page
+
+
+def _progress_page(user: User, page: PageRequest) -> _CachedPage:
+    zone = user_timezone(user)
+    now = timezone.now()
+    today = local_date(now, zone)
+    breaks: list[datetime.datetime] = []
+
+    def render(progress: StudyProgress) -> Row:
+        row = progress_row(progress, today=today)
+        if row["streak_days"] and progress.last_study_date is not None:
+            day_after_next = progress.last_study_date + datetime.timedelta(days=2)
+            breaks.append(datetime.datetime.combine(day_after_next, datetime.time.min, zone))
+        return row
+
+    rows = page_of(progress_list(user=user), page, render)
+    valid_until = min(breaks).timestamp() if breaks else float("inf")
+    return _CachedPage(page=rows, valid_until=valid_until)
