@@ -35,6 +35,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Summaries whose task was never enqueued (broker down) or whose worker died.
+    "study-requeue-stale-summaries": {
+        "task": "study.requeue_stale_summaries",
+        "schedule": 300.0,
+    },
     **CQRS_BEAT_SCHEDULE,
     **METRICS_BEAT_SCHEDULE,
     **STREAMING_BEAT_SCHEDULE,

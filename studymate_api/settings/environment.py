@@ -77,7 +77,9 @@ def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
     _check_port(variable, raw)
     config: dict[str, Any] = environ.Env.db_url_config(raw)
     config["ENGINE"] = "django_prometheus.db.backends.postgresql"
-    config["CONN_MAX_AGE"] = read_int("DATABASE_CONN_MAX_AGE", default=60)
+    # 0: under daphne every request runs in a thread of its own, so a kept-alive connection is
+    # never reused and idle ones pile up until PostgreSQL refuses new clients.
+    config["CONN_MAX_AGE"] = read_int("DATABASE_CONN_MAX_AGE", default=0)
     config["CONN_HEALTH_CHECKS"] = True
     return config
 
