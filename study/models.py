@@ -260,3 +260,100 @@ class StudySettings(models.Model):
 
     def __str__(self) -> str:
         return f"study settings of {self.user_id}"
+
+
+# --- CQRS read models (projections of the event store; see study/cqrs/projections.py) ----------
+# Written only by the projections: a replay empties and refills them from the events, so every
+# value comes from an event (no auto timestamps) and rebuilt rows are identical.
+
+
+class SummaryView(models.Model):
+    """A summary as its events describe it, for `GET /api/cqrs/study-summaries/`."""
+
+    summary = models.OneToOneField(
+        StudySummary, primary_key=True, on_delete=models.CASCADE, related_name="view"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200, blank=True)
+    summary_type = models.CharField(max_length=16, choices=SummaryType.choices)
+    status = models.CharField(max_length=16, choices=SummaryStatus.choices)
+    summary_text = models.TextField(blank=True)
+    provider = models.CharField(max_length=16, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    tokens_used = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-requested_at", "-summary_id")
+        indexes = [
+            models.Index(fields=["user", "-requested_at"], name="summaryview_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"view of summary {self.summary_id}"
+
+
+class ProgressView(models.Model):
+    """A learner's progress in a subject after their latest logged study time."""
+
+    progress = models.OneToOneField(
+        StudyProgress, primary_key=True, on_delete=models.CASCADE, related_name="view"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+    total_study_minutes = models.PositiveIntegerField(default=0)
+    sessions_count = models.PositiveIntegerField(default=0)
+    completion_percentage = models.FloatField(default=0.0)
+    last_studied_at = models.DateTimeField(null=True, blank=True)
+    last_study_date = models.DateField(null=True, blank=True)
+    streak_days = models.PositiveIntegerField(default=0)
+    longest_streak_days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-last_studied_at", "-progress_id")
+        indexes = [
+            models.Index(fields=["user", "-last_studied_at"], name="progressview_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"view of progress {self.progress_id}"
+
+
+class StudyAnalyticsView(models.Model):
+    """One learner's study activity totals, counted from the events."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    subjects_created = models.PositiveIntegerField(default=0)
+    summaries_requested = models.PositiveIntegerField(default=0)
+    summaries_completed = models.PositiveIntegerField(default=0)
+    summaries_failed = models.PositiveIntegerField(default=0)
+    tokens_used = models.PositiveBigIntegerField(default=0)
+    minutes_studied = models.PositiveIntegerField(default=0)
+    sessions_count = models.PositiveIntegerField(default=0)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"study analytics of {self.user_id}"
+
+
+class StudyDailyMinutesView(models.Model):
+    """Minutes a learner studied on one day of their calendar (their time zone at logging)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("user", "day")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="dailyminutesview_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min by {self.user_id} on {self.day}"

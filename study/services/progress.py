@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import validation_failed
+from studymate_api.cqrs import record_event
 from studymate_api.metrics import track_event
 
 from ..caching import LEARNERS_TAG, invalidate_on_commit, progress_tag
+from ..cqrs.events import STUDY_PROGRESS, STUDY_TIME_LOGGED
 from ..models import MAX_LOG_MINUTES, GoalStatus, StudyGoal, StudyLog, StudyProgress, Subject
 from ..selectors import local_date, subject_get, user_timezone
 
@@ -55,13 +57,14 @@ def progress_log(
     _check_log(minutes, when)
     subject = subject_get(user=user, subject_id=subject_id)
     day = local_date(when, user_timezone(user))
+    topics = list(topics_covered)
     with transaction.atomic():
         progress, created = _locked_progress(user, subject)
         StudyLog.objects.create(
             user=user,
             subject=subject,
             minutes=minutes,
-            topics_covered=list(topics_covered),
+            topics_covered=topics,
             studied_at=when,
             local_date=day,
         )
@@ -71,6 +74,7 @@ def progress_log(
             user=user, subject_id=subject.pk, total_minutes=progress.total_study_minutes
         )
         progress.save(update_fields=PROGRESS_LOG_FIELDS)
+        _record_logged(progress, user=user, minutes=minutes, topics=topics, when=when, day=day)
         invalidate_on_commit(progress_tag(user.pk), *([LEARNERS_TAG] if created else []))
         transaction.on_commit(
             lambda: track_event(
@@ -78,6 +82,44 @@ def progress_log(
             )
         )
     return progress
+
+
+def _record_logged(
+    progress: StudyProgress,
+    *,
+    user: User,
+    minutes: int,
+    topics: list[str],
+    when: datetime.datetime,
+    day: datetime.date,
+) -> None:
+    """The log and the progress totals after it: the read models take these as they are."""
+    record_event(
+        aggregate_type=STUDY_PROGRESS,
+        aggregate_id=progress.pk,
+        event_type=STUDY_TIME_LOGGED,
+        payload={
+            "progress_id": progress.pk,
+            "user_id": progress.user_id,
+            "subject_id": progress.subject_id,
+            "minutes": minutes,
+            "topics_covered": topics,
+            "studied_at": when.isoformat(),
+            "local_date": day.isoformat(),
+            "total_study_minutes": progress.total_study_minutes,
+            "sessions_count": progress.sessions_count,
+            "completion_percentage": progress.completion_percentage,
+            "last_studied_at": _isoformat(progress.last_studied_at),
+            "last_study_date": _isoformat(progress.last_study_date),
+            "streak_days": progress.streak_days,
+            "longest_streak_days": progress.longest_streak_days,
+        },
+        user=user,
+    )
+
+
+def _isoformat(value: datetime.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _check_log(minutes: int, when: datetime.datetime) -> None:

@@ -8,10 +8,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import Conflict
+from studymate_api.cqrs import record_event
 
 from ..caching import LEARNERS_TAG, SUBJECTS_TAG, invalidate_on_commit, progress_tag
+from ..cqrs.events import SUBJECT, SUBJECT_CREATED
 from ..models import DifficultyLevel, Subject
-from ..selectors import subject_get_owned, subject_has_other_learners
+from ..selectors import subject_get_owned, subject_has_other_learners, subject_row
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -38,6 +40,14 @@ def subject_create(
         difficulty_level=difficulty_level,
         is_public=is_public,
         tags=tags or [],
+    )
+    record_event(
+        aggregate_type=SUBJECT,
+        aggregate_id=subject.pk,
+        event_type=SUBJECT_CREATED,
+        payload={"user_id": created_by.pk, **subject_row(subject)},
+        user=created_by,
+        expected_version=0,
     )
     invalidate_on_commit(SUBJECTS_TAG)
     return subject

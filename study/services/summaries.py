@@ -42,9 +42,11 @@ from studymate_api.ai import (
     generate_stream,
 )
 from studymate_api.core.errors import ApplicationError, validation_failed
+from studymate_api.cqrs import record_event
 from studymate_api.metrics import track_event
 
 from ..caching import LEARNERS_TAG, invalidate_on_commit
+from ..cqrs.events import SUMMARY, SUMMARY_COMPLETED, SUMMARY_FAILED, SUMMARY_REQUESTED
 from ..models import StudySummary, SummaryStatus, SummaryType
 from ..selectors import study_settings_preferences, subject_get, summary_get
 
@@ -100,6 +102,16 @@ def summary_request(
             content=content,
             summary_type=summary_type,
             requested_provider=provider,
+        )
+        # Recorded before the generation is enqueued: its after-commit publication then runs
+        # first, so SummaryCompleted never waits behind an unpublished SummaryRequested.
+        record_event(
+            aggregate_type=SUMMARY,
+            aggregate_id=summary.pk,
+            event_type=SUMMARY_REQUESTED,
+            payload=summary_event_payload(summary),
+            user=user,
+            expected_version=0,
         )
         invalidate_on_commit(LEARNERS_TAG)
         transaction.on_commit(
@@ -239,13 +251,47 @@ def _fail(summary: StudySummary, error: Exception) -> StudySummary:
 
 
 def _finish(summary: StudySummary, fields: dict[str, object]) -> StudySummary:
-    if StudySummary.objects.filter(_claimed(summary)).update(**fields) == 1:
-        for name, value in fields.items():
-            setattr(summary, name, value)
-        return summary
+    # The outcome's event commits with the status change, whichever path generated it.
+    with transaction.atomic():
+        if StudySummary.objects.filter(_claimed(summary)).update(**fields) == 1:
+            for name, value in fields.items():
+                setattr(summary, name, value)
+            _record_outcome(summary)
+            return summary
     # Lost the claim (lease expired and taken over) or deleted meanwhile: report what is stored.
     logger.warning("summary_claim_lost", summary_id=summary.pk)
     return StudySummary.objects.filter(pk=summary.pk).first() or summary
+
+
+def _record_outcome(summary: StudySummary) -> None:
+    completed = summary.status == SummaryStatus.COMPLETED
+    record_event(
+        aggregate_type=SUMMARY,
+        aggregate_id=summary.pk,
+        event_type=SUMMARY_COMPLETED if completed else SUMMARY_FAILED,
+        payload=summary_event_payload(summary),
+        user=summary.user,
+    )
+
+
+def summary_event_payload(summary: StudySummary) -> dict[str, object]:
+    """What the summary events carry: enough to build the read model without the source text."""
+    return {
+        "summary_id": summary.pk,
+        "user_id": summary.user_id,
+        "subject_id": summary.subject_id,
+        "title": summary.title,
+        "summary_type": summary.summary_type,
+        "status": summary.status,
+        "summary": summary.summary,
+        "provider": summary.provider,
+        "model": summary.model,
+        "tokens_used": summary.tokens_used,
+        "error_code": summary.error_code,
+        "error": summary.error,
+        "created_at": summary.created_at.isoformat(),
+        "completed_at": summary.completed_at.isoformat() if summary.completed_at else None,
+    }
 
 
 # --- streaming ----------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ class TestIdempotentTask:
             # Nothing ran inside the transaction.
             assert StudySummary.objects.get().status == "pending"
         assert response.status_code == 202
-        assert len(hooks) == 3
+        assert len(hooks) == 5  # + publishing SummaryRequested and SummaryCompleted
         assert StudySummary.objects.get().status == "completed"
 
 
