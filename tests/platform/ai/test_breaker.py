@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from studymate_api.ai import AITask, TextInput, generate
+from studymate_api.ai import AIRequestRejected, AITask, TextInput, generate
 from studymate_api.ai.breaker import CircuitBreaker
 from studymate_api.core.models import AIUsage
 from tests.platform.ai.texts import EN
@@ -94,7 +94,7 @@ def test_refused_requests_do_not_count_as_provider_failures(failing_openai):
     failing_openai.default = failing_openai.error(422, "bad request", kind="invalid_request_error")
 
     for _ in range(3):
-        with pytest.raises(Exception, match="could not process"):
+        with pytest.raises(AIRequestRejected):
             _summarize()
 
     assert CircuitBreaker("openai").state() == "closed"
