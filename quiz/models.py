@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from study.models import Subject
+
+
+class Difficulty(models.TextChoices):
+    EASY = "easy", _("Easy")
+    MEDIUM = "medium", _("Medium")
+    HARD = "hard", _("Hard")
+
+
+class ShowAnswers(models.TextChoices):
+    IMMEDIATELY = "immediately", _("Immediately")
+    AFTER_FINISH = "after_finish", _("After finishing")
+    NEVER = "never", _("Never")
+
+
+class QuestionType(models.TextChoices):
+    MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+    MULTIPLE_SELECT = "multiple_select", _("Multiple select")
+    TRUE_FALSE = "true_false", _("True or false")
+    SHORT_ANSWER = "short_answer", _("Short answer")
+    ESSAY = "essay", _("Essay")
+
+
+CHOICE_TYPES = frozenset({QuestionType.MULTIPLE_CHOICE, QuestionType.MULTIPLE_SELECT})
+
+
+class Quiz(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    subject = models.ForeignKey(
+        Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quizzes"
+    )
+    difficulty = models.CharField(max_length=8, choices=Difficulty.choices, default="medium")
+    time_limit_minutes = models.PositiveIntegerField(null=True, blank=True)
+    is_public = models.BooleanField(default=False)
+    shuffle_questions = models.BooleanField(default=False)
+    shuffle_choices = models.BooleanField(default=False)
+    # Draw this many questions from the pool per attempt; all of them when null.
+    questions_per_attempt = models.PositiveIntegerField(null=True, blank=True)
+    max_attempts = models.PositiveIntegerField(null=True, blank=True)
+    pass_percentage = models.FloatField(default=60.0)
+    show_answers = models.CharField(
+        max_length=16, choices=ShowAnswers.choices, default=ShowAnswers.AFTER_FINISH
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = _("quizzes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pass_percentage__gte=0) & Q(pass_percentage__lte=100),
+                name="quiz_pass_percentage_0_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_public", "-created_at"], name="quiz_public_recent"),
+            models.Index(fields=["owner", "-created_at"], name="quiz_owner_recent"),
+            models.Index(fields=["subject", "difficulty"], name="quiz_subject_difficulty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    """`accepted_answers`: texts for short_answer, `["true"]`/`["false"]` for true_false, an
+    optional model answer for essay. `rubric`: for essays, `[{name, points, description?,
+    keywords?}]`."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    question_type = models.CharField(max_length=16, choices=QuestionType.choices)
+    text = models.TextField()
+    points = models.FloatField(default=1.0)
+    difficulty = models.CharField(max_length=8, choices=Difficulty.choices, default="medium")
+    explanation = models.TextField(blank=True)
+    topics = models.JSONField(default=list, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    accepted_answers = models.JSONField(default=list, blank=True)
+    numeric_tolerance = models.FloatField(null=True, blank=True)
+    rubric = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("quiz", "order", "id")
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="question_points_positive"),
+        ]
+        indexes = [models.Index(fields=["quiz", "order"], name="question_quiz_order")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    text = models.CharField(max_length=300)
+    is_correct = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("question", "order", "id")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuizAttempt(models.Model):
+    """`question_order`: the ids of the questions drawn, in the order shown; `choice_order`:
+    question id (as a string) to its choice ids in the order shown. Both frozen at start."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts"
+    )
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    question_order = models.JSONField(default=list)
+    choice_order = models.JSONField(default=dict)
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(default=0.0)
+    max_score = models.FloatField(default=0.0)
+    percentage = models.FloatField(default=0.0)
+    passed = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        indexes = [
+            models.Index(fields=["user", "-started_at"], name="attempt_user_recent"),
+            models.Index(fields=["quiz", "user"], name="attempt_quiz_user"),
+            models.Index(fields=["quiz", "finished_at"], name="attempt_quiz_finished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} of {self.quiz_id} by {self.user_id}"
+
+
+class GradedBy(models.TextChoices):
+    AUTO = "auto", _("Automatic")
+    AI = "ai", _("AI")
+    MANUAL = "manual", _("Manual")
+
+
+class AnswerStatus(models.TextChoices):
+    GRADED = "graded", _("Graded")
+    GRADING = "grading", _("Grading")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+
+
+class UserAnswer(models.Model):
+    attempt = models.ForeignKey(QuizAttempt, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    answer = models.JSONField(null=True)
+    is_correct = models.BooleanField(null=True, blank=True)
+    score = models.FloatField(default=0.0)
+    feedback = models.TextField(blank=True)
+    # Per-criterion feedback of an AI grade: [{criterion, score, max_score, feedback}].
+    criteria = models.JSONField(default=list, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    graded_by = models.CharField(max_length=8, choices=GradedBy.choices, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=AnswerStatus.choices, default=AnswerStatus.GRADED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("attempt", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "question"], name="answer_one_per_question"),
+        ]
+        indexes = [
+            models.Index(fields=["question", "is_correct"], name="answer_question_correct"),
+            models.Index(fields=["status"], name="answer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"answer to {self.question_id} in {self.attempt_id}"

@@ -1,0 +1,346 @@
+"""Input and output serializers of the quiz endpoints.
+
+Questions are answered in two views: the quiz owner's (with correct choices, accepted answers,
+rubric and explanation) and a learner's, without any of them. Output serializers decide by the
+`user_id` in their context (`learner: True` forces the learner's view); owner-only fields are
+optional in the schema and marked so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from studymate_api.ai.contracts import MAX_QUIZ_QUESTIONS
+from studymate_api.core.serializers import StrictInputSerializer
+
+from .models import AnswerStatus, Difficulty, GradedBy, Question, QuestionType, Quiz, ShowAnswers
+
+OWNER_ONLY = "Only in the quiz owner's view."
+_QUESTION_OWNER_FIELDS = ("accepted_answers", "numeric_tolerance", "rubric")
+
+
+def _type_list_field(**kwargs: Any) -> serializers.ListField:
+    """Question types as a list: its enum is inlined, so drf-spectacular does not see a second
+    name for the set `question_type` already names."""
+    schema = {"type": "string", "enum": list(QuestionType.values)}
+    field_class = extend_schema_field(schema)(
+        type("QuestionTypeItemField", (serializers.ChoiceField,), {})
+    )
+    return serializers.ListField(child=field_class(choices=QuestionType.choices), **kwargs)
+
+
+def _topics_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=10, required=False
+    )
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+class ChoiceInputSerializer(StrictInputSerializer):
+    text = serializers.CharField(max_length=300)
+    is_correct = serializers.BooleanField(required=False, default=False)
+
+
+class RubricCriterionInputSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+    points = serializers.FloatField(min_value=0.01, max_value=1000)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    keywords = serializers.ListField(
+        child=serializers.CharField(max_length=80), max_length=20, required=False
+    )
+
+
+class QuestionFieldsSerializer(StrictInputSerializer):
+    """A question as POST /quizzes/ takes it inline (no `quiz`)."""
+
+    question_type = serializers.ChoiceField(choices=QuestionType.choices)
+    text = serializers.CharField(max_length=5000)
+    points = serializers.FloatField(min_value=0.01, max_value=1000, required=False)
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
+    explanation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    topics = _topics_field()
+    order = serializers.IntegerField(min_value=0, required=False)
+    choices = serializers.ListField(child=ChoiceInputSerializer(), max_length=10, required=False)
+    accepted_answers = serializers.ListField(
+        child=serializers.CharField(max_length=1000), max_length=20, required=False
+    )
+    numeric_tolerance = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    rubric = serializers.ListField(
+        child=RubricCriterionInputSerializer(), max_length=10, required=False
+    )
+
+
+class QuestionInputSerializer(QuestionFieldsSerializer):
+    quiz = serializers.IntegerField(min_value=1)
+
+
+class QuestionUpdateInputSerializer(QuestionFieldsSerializer):
+    """PUT needs `question_type` and `text`; PATCH validates with `partial=True`. `choices`
+    replace the old ones."""
+
+
+class QuizInputSerializer(StrictInputSerializer):
+    """POST and PUT need `title`; PATCH validates with `partial=True`. `questions` only on
+    POST."""
+
+    title = serializers.CharField(max_length=200)
+    subject = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
+    time_limit_minutes = serializers.IntegerField(
+        min_value=1, max_value=1440, required=False, allow_null=True
+    )
+    is_public = serializers.BooleanField(required=False)
+    shuffle_questions = serializers.BooleanField(required=False)
+    shuffle_choices = serializers.BooleanField(required=False)
+    questions_per_attempt = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_attempts = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    pass_percentage = serializers.FloatField(min_value=0, max_value=100, required=False)
+    show_answers = serializers.ChoiceField(choices=ShowAnswers.choices, required=False)
+
+
+class QuizCreateInputSerializer(QuizInputSerializer):
+    questions = serializers.ListField(
+        child=QuestionFieldsSerializer(), max_length=100, required=False
+    )
+
+
+class QuizListQuerySerializer(serializers.Serializer[Any]):
+    subject = serializers.IntegerField(min_value=1, required=False)
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
+    search = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    mine = serializers.BooleanField(required=False, default=False)
+    question_type = serializers.ChoiceField(
+        choices=QuestionType.choices, required=False, help_text="Quizzes with such a question."
+    )
+
+
+class QuestionListQuerySerializer(serializers.Serializer[Any]):
+    quiz = serializers.IntegerField(min_value=1, required=False)
+    question_type = serializers.ChoiceField(choices=QuestionType.choices, required=False)
+
+
+class QuizGenerateInputSerializer(StrictInputSerializer):
+    subject_id = serializers.IntegerField(min_value=1)
+    source_text = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
+    summary_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    num_questions = serializers.IntegerField(min_value=1, max_value=MAX_QUIZ_QUESTIONS, default=5)
+    question_types = _type_list_field(
+        min_length=1,
+        max_length=5,
+        default=["multiple_choice", "short_answer"],
+    )
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, default="medium")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    provider = serializers.ChoiceField(
+        choices=list(settings.AI_PROVIDER_NAMES), required=False, allow_null=True
+    )
+
+
+class SubmitAnswerInputSerializer(StrictInputSerializer):
+    attempt_id = serializers.IntegerField(min_value=1)
+    question_id = serializers.IntegerField(min_value=1)
+    answer = serializers.JSONField(
+        help_text="A choice id (multiple_choice), a list of choice ids (multiple_select), "
+        "true/false (true_false), text otherwise."
+    )
+
+
+class ManualGradeInputSerializer(StrictInputSerializer):
+    score = serializers.FloatField(min_value=0)
+    feedback = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- output: quizzes and questions --------------------------------------------------------------
+
+
+class ChoiceOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    is_correct = serializers.BooleanField(required=False, help_text=OWNER_ONLY)
+
+
+class QuestionOutputSerializer(serializers.Serializer[Question]):
+    id = serializers.IntegerField()
+    quiz = serializers.IntegerField(source="quiz_id")
+    question_type = serializers.ChoiceField(choices=QuestionType.choices)
+    text = serializers.CharField()
+    points = serializers.FloatField()
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices)
+    explanation = serializers.CharField(
+        allow_null=True, help_text="Null in a learner's view (it may give the answer away)."
+    )
+    topics = serializers.ListField(child=serializers.CharField())
+    order = serializers.IntegerField()
+    choices = ChoiceOutputSerializer(many=True, source="choices.all")
+    accepted_answers = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text=OWNER_ONLY
+    )
+    numeric_tolerance = serializers.FloatField(
+        allow_null=True, required=False, help_text=OWNER_ONLY
+    )
+    rubric = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text=OWNER_ONLY
+    )
+
+    def to_representation(self, instance: Question) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        owner = not self.context.get("learner") and (
+            self.context.get("user_id") == instance.quiz.owner_id
+        )
+        return data if owner else learner_view(data)
+
+
+def learner_view(question: dict[str, Any]) -> dict[str, Any]:
+    """A question without anything that gives its answer away."""
+    hidden = {k: v for k, v in question.items() if k not in _QUESTION_OWNER_FIELDS}
+    hidden["explanation"] = None
+    hidden["choices"] = [{"id": c["id"], "text": c["text"]} for c in question["choices"]]
+    return hidden
+
+
+class QuizOutputSerializer(serializers.Serializer[Quiz]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    subject = serializers.IntegerField(source="subject_id", allow_null=True)
+    owner = serializers.IntegerField(source="owner_id")
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices)
+    time_limit_minutes = serializers.IntegerField(allow_null=True)
+    is_public = serializers.BooleanField()
+    shuffle_questions = serializers.BooleanField()
+    shuffle_choices = serializers.BooleanField()
+    questions_per_attempt = serializers.IntegerField(allow_null=True)
+    max_attempts = serializers.IntegerField(allow_null=True)
+    pass_percentage = serializers.FloatField()
+    show_answers = serializers.ChoiceField(choices=ShowAnswers.choices)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    questions = QuestionOutputSerializer(many=True, source="questions.all")
+
+
+# --- output: attempts ---------------------------------------------------------------------------
+
+
+class AttemptQuestionOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    question_type = serializers.ChoiceField(choices=QuestionType.choices)
+    text = serializers.CharField()
+    points = serializers.FloatField()
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices)
+    topics = serializers.ListField(child=serializers.CharField())
+    choices = ChoiceOutputSerializer(many=True, help_text="In the attempt's order; no answers.")
+
+
+class AnswerOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    question_id = serializers.IntegerField()
+    answer = serializers.JSONField()
+    status = serializers.ChoiceField(choices=AnswerStatus.choices)
+    is_correct = serializers.BooleanField(allow_null=True)
+    score = serializers.FloatField()
+    max_score = serializers.FloatField()
+    feedback = serializers.CharField()
+    criteria = serializers.ListField(child=serializers.DictField())
+    graded_by = serializers.CharField(help_text=f"One of {', '.join(GradedBy.values)}, or empty.")
+    correct_answer = serializers.JSONField(
+        allow_null=True, help_text="Null unless the quiz's show_answers allows it now."
+    )
+    explanation = serializers.CharField(
+        allow_null=True, help_text="Null unless the quiz's show_answers allows it now."
+    )
+
+
+class AttemptStartOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    quiz = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    questions = AttemptQuestionOutputSerializer(many=True)
+
+
+class AttemptOutputSerializer(AttemptStartOutputSerializer):
+    finished_at = serializers.DateTimeField(allow_null=True)
+    score = serializers.FloatField()
+    max_score = serializers.FloatField()
+    percentage = serializers.FloatField()
+    passed = serializers.BooleanField(allow_null=True)
+    time_spent_seconds = serializers.IntegerField(allow_null=True)
+    answers = AnswerOutputSerializer(many=True)
+
+
+class ResultOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    quiz = serializers.IntegerField(source="quiz_id")
+    quiz_title = serializers.CharField(source="quiz.title")
+    subject = serializers.IntegerField(source="quiz.subject_id", allow_null=True)
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField()
+    score = serializers.FloatField()
+    max_score = serializers.FloatField()
+    percentage = serializers.FloatField()
+    passed = serializers.BooleanField(allow_null=True)
+
+
+class ChoiceStatsOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    is_correct = serializers.BooleanField()
+    count = serializers.IntegerField(help_text="How many answers picked it.")
+
+
+class QuestionStatsOutputSerializer(serializers.Serializer[Any]):
+    question_id = serializers.IntegerField()
+    text = serializers.CharField()
+    question_type = serializers.ChoiceField(choices=QuestionType.choices)
+    answers = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    correct_rate = serializers.FloatField(allow_null=True)
+    discrimination = serializers.FloatField(
+        allow_null=True,
+        help_text="Correct rate of the upper 27% of finished attempts minus the lower 27%.",
+    )
+    choices = ChoiceStatsOutputSerializer(many=True, help_text="Choice questions only.")
+
+
+class AnalyticsOutputSerializer(serializers.Serializer[Any]):
+    quiz = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    finished_attempts = serializers.IntegerField()
+    mean_percentage = serializers.FloatField(allow_null=True)
+    median_percentage = serializers.FloatField(allow_null=True)
+    mean_score = serializers.FloatField(allow_null=True)
+    pass_rate = serializers.FloatField(allow_null=True, help_text="0..1")
+    mean_time_spent_seconds = serializers.FloatField(allow_null=True)
+    questions = QuestionStatsOutputSerializer(many=True)
+    hardest_questions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Question ids, lowest correct rate first."
+    )
+
+
+class SubjectAccuracyOutputSerializer(serializers.Serializer[Any]):
+    subject = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    answers = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(help_text="0..1")
+
+
+class TopicAccuracyOutputSerializer(serializers.Serializer[Any]):
+    topic = serializers.CharField()
+    answers = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(help_text="0..1")
+
+
+class ResultSummaryOutputSerializer(serializers.Serializer[Any]):
+    finished_attempts = serializers.IntegerField()
+    subjects = SubjectAccuracyOutputSerializer(many=True)
+    topics = TopicAccuracyOutputSerializer(many=True)
+    weakest_topics = serializers.ListField(
+        child=serializers.CharField(), help_text="Lowest accuracy first (two answers or more)."
+    )
