@@ -11,6 +11,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("study/", include("study.urls")),
     path("cqrs/", include("study.cqrs.urls")),
     path("quiz/", include("quiz.urls")),
+    path("personalization/", include("personalization.urls")),
     path("metrics/", include("studymate_api.metrics.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

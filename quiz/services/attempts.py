@@ -108,11 +108,15 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
                 user_answer.save()
         except IntegrityError:
             raise Conflict(_("This question has already been answered.")) from None
+        answer_id = user_answer.pk
         if user_answer.status == AnswerStatus.GRADING:
             from ..tasks import grade_essay
 
-            answer_id = user_answer.pk
             transaction.on_commit(lambda: grade_essay.delay(answer_id))
+        else:
+            from personalization.tasks import update_knowledge
+
+            transaction.on_commit(lambda: update_knowledge.delay(answer_id))
     return user_answer
 
 
