@@ -82,8 +82,14 @@ def test_two_consumers_share_the_work_without_duplicates(make_processor: MakePro
     lock = threading.Lock()
     stop = threading.Event()
 
+    started = {name: threading.Event() for name in ("c1", "c2")}
+
     def handler(batch):
-        time.sleep(0.002)  # a little work, so both consumers get their turn
+        # Each consumer holds its first batch until the other one has a batch too: on a loaded
+        # machine one thread could otherwise drain the stream before the other is scheduled.
+        started[threading.current_thread().name].set()
+        for event in started.values():
+            event.wait(5)
         with lock:
             handled.update(message.payload["n"] for message in batch)
             by_consumer[threading.current_thread().name] += len(batch)
