@@ -114,10 +114,16 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
 
             transaction.on_commit(lambda: grade_essay.delay(answer_id))
         else:
-            from personalization.tasks import update_knowledge
-
-            transaction.on_commit(lambda: update_knowledge.delay(answer_id))
+            learner_model_update_on_commit(answer_id)
     return user_answer
+
+
+def learner_model_update_on_commit(answer_id: int) -> None:
+    """Every answer that receives a grade (automatic, AI or the owner's) feeds the learner
+    model once it commits; the update is idempotent per answer."""
+    from personalization.tasks import update_knowledge
+
+    transaction.on_commit(lambda: update_knowledge.delay(answer_id))
 
 
 def _locked_attempt(user: User, attempt_id: int) -> QuizAttempt:

@@ -20,7 +20,7 @@ from studymate_api.ai import (
 from studymate_api.core.errors import NotFound, validation_failed
 
 from ..models import AnswerStatus, GradedBy, UserAnswer
-from .attempts import attempt_rescore
+from .attempts import attempt_rescore, learner_model_update_on_commit
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -68,6 +68,8 @@ def essay_grade(*, answer_id: int) -> UserAnswer | None:
         if locked is None or locked.status != AnswerStatus.GRADING:
             return None
         _apply(locked, answer, grade)
+        if locked.status == AnswerStatus.GRADED:
+            learner_model_update_on_commit(locked.pk)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return locked
@@ -133,6 +135,7 @@ def answer_grade_manual(*, user: User, answer_id: int, score: float, feedback: s
         answer.save(
             update_fields=["score", "is_correct", "feedback", "graded_by", "graded_at", "status"]
         )
+        learner_model_update_on_commit(answer.pk)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return answer

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from personalization.models import ProcessedAnswer
 from quiz.models import UserAnswer
 
 from .conftest import SUBMIT, attempt_url, finish_url, start_url
@@ -76,6 +77,7 @@ def test_a_confident_grade_from_the_provider_is_final(
     assert answer.score == 8
     assert answer.is_correct is True
     assert answer.confidence == 0.9
+    assert ProcessedAnswer.objects.filter(answer_id=answer.pk).exists()  # fed the learner model
     assert [c["criterion"] for c in answer.criteria] == ["Accuracy", "Clarity"]
     assert ANSWER in openai_api.user_messages(openai_api.last)[0]
 
@@ -102,8 +104,12 @@ def test_a_low_confidence_grade_waits_for_the_owner(
     url = f"/api/quiz/answers/{answer.pk}/grade/"
     assert other_client.post(url, {"score": 10}, format="json").status_code == 404
     assert auth_client.post(url, {"score": 11}, format="json").status_code == 400
-    response = auth_client.post(url, {"score": 7, "feedback": "Well argued."}, format="json")
+    assert not ProcessedAnswer.objects.filter(answer_id=answer.pk).exists()  # not graded yet
+    with commit_hooks():
+        response = auth_client.post(url, {"score": 7, "feedback": "Well argued."}, format="json")
     assert response.status_code == 200
+    # The owner's grade feeds the learner model like an automatic one.
+    assert ProcessedAnswer.objects.filter(answer_id=answer.pk).exists()
     assert response.json()["graded_by"] == "manual"
     assert response.json()["status"] == "graded"
 
