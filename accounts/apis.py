@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studymate_api.core.serializers import validated
 from studymate_api.core.throttling import AnonThrottle, LoginThrottle, RegisterThrottle
 
 from . import selectors, services
@@ -29,12 +30,6 @@ from .serializers import (
 )
 
 
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _auth_payload(user: User) -> dict[str, Any]:
     pair = services.tokens_issue(user=user)
     user = selectors.user_get_with_profile(user_id=user.pk)
@@ -48,7 +43,7 @@ class RegisterApi(APIView):
 
     @extend_schema(request=RegisterInputSerializer, responses={201: AuthOutputSerializer})
     def post(self, request: Request) -> Response:
-        user = services.user_register(**_validated(RegisterInputSerializer, request))
+        user = services.user_register(**validated(RegisterInputSerializer, request.data))
         return Response(_auth_payload(user), status=status.HTTP_201_CREATED)
 
 
@@ -66,7 +61,7 @@ class LoginApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = _validated(LoginInputSerializer, request)
+        data = validated(LoginInputSerializer, request.data)
         user = services.user_login(request=request._request, **data)
         return Response(_auth_payload(user))
 
@@ -78,7 +73,7 @@ class RefreshApi(APIView):
 
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
     def post(self, request: Request) -> Response:
-        pair = services.tokens_refresh(**_validated(RefreshInputSerializer, request))
+        pair = services.tokens_refresh(**validated(RefreshInputSerializer, request.data))
         return Response(TokenPairOutputSerializer(pair).data)
 
 
@@ -89,7 +84,7 @@ class LogoutApi(APIView):
 
     @extend_schema(request=RefreshInputSerializer, responses={205: None})
     def post(self, request: Request) -> Response:
-        services.tokens_revoke(**_validated(RefreshInputSerializer, request))
+        services.tokens_revoke(**validated(RefreshInputSerializer, request.data))
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
@@ -109,7 +104,7 @@ class ProfileApi(APIView):
         return self._update(request)
 
     def _update(self, request: Request) -> Response:
-        data = _validated(ProfileUpdateInputSerializer, request)
+        data = validated(ProfileUpdateInputSerializer, request.data)
         services.user_profile_update(user=request.user, data=data)  # type: ignore[arg-type]
         return Response(self._payload(request.user))
 
@@ -124,7 +119,7 @@ class PasswordChangeApi(APIView):
 
     @extend_schema(request=PasswordChangeInputSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
-        data = _validated(PasswordChangeInputSerializer, request)
+        data = validated(PasswordChangeInputSerializer, request.data)
         services.user_password_change(user=request.user, **data)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studymate_api.core.serializers import validated
+
 from . import selectors, services
 from .models import Question, Quiz, QuizAttempt
 from .serializers import (
@@ -39,12 +41,6 @@ if TYPE_CHECKING:
 NOT_FOUND = OpenApiResponse(description="`not_found`: nothing of that id you can see")
 CONFLICT = OpenApiResponse(description="`conflict`")
 FORBIDDEN = OpenApiResponse(description="`permission_denied`: a public quiz of another user")
-
-
-def _validated(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _user(request: Request) -> User:
@@ -78,7 +74,7 @@ class QuizListApi(ListAPIView[Quiz]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        query = _validated(QuizListQuerySerializer, self.request.query_params.dict())
+        query = validated(QuizListQuerySerializer, self.request.query_params.dict())
         filters = selectors.QuizFilters(subject_id=query.pop("subject", None), **query)
         return selectors.quiz_list(user=_user(self.request), filters=filters)
 
@@ -91,7 +87,7 @@ class QuizListApi(ListAPIView[Quiz]):
         description="`questions` may be given inline, each with its `choices`.",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _quiz_fields(_validated(QuizCreateInputSerializer, request.data))
+        data = _quiz_fields(validated(QuizCreateInputSerializer, request.data))
         quiz = services.quiz_create(owner=_user(request), **data)
         return Response(_quiz_data(quiz, _user(request)), status=status.HTTP_201_CREATED)
 
@@ -127,7 +123,7 @@ class QuizDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, quiz_id: int, *, partial: bool) -> Response:
-        data = _quiz_fields(_validated(QuizInputSerializer, request.data, partial=partial))
+        data = _quiz_fields(validated(QuizInputSerializer, request.data, partial=partial))
         quiz = services.quiz_update(user=_user(request), quiz_id=quiz_id, data=data)
         return Response(_quiz_data(quiz, _user(request)))
 
@@ -144,7 +140,7 @@ class QuizGenerateApi(APIView):
         "through the AI gateway; charged to your AI usage. Generated before the answer.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(QuizGenerateInputSerializer, request.data)
+        data = validated(QuizGenerateInputSerializer, request.data)
         data["source_text"] = data.get("source_text") or ""
         quiz = services.quiz_generate(user=_user(request), **data)
         return Response(_quiz_data(quiz, _user(request)), status=status.HTTP_202_ACCEPTED)
@@ -174,7 +170,7 @@ class QuestionListApi(ListAPIView[Question]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        query = _validated(QuestionListQuerySerializer, self.request.query_params.dict())
+        query = validated(QuestionListQuerySerializer, self.request.query_params.dict())
         return selectors.question_list(
             user=_user(self.request),
             quiz_id=query.get("quiz"),
@@ -189,7 +185,7 @@ class QuestionListApi(ListAPIView[Question]):
         responses={201: QuestionOutputSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _validated(QuestionInputSerializer, request.data)
+        data = validated(QuestionInputSerializer, request.data)
         user = _user(request)
         question = services.question_create(user=user, quiz_id=data.pop("quiz"), data=data)
         question = selectors.question_get(user=user, question_id=question.pk)
@@ -222,7 +218,7 @@ class QuestionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, question_id: int, *, partial: bool) -> Response:
-        data = _validated(QuestionUpdateInputSerializer, request.data, partial=partial)
+        data = validated(QuestionUpdateInputSerializer, request.data, partial=partial)
         services.question_update(user=_user(request), question_id=question_id, data=data)
         return Response(_question_data(_user(request), question_id))
 
@@ -256,7 +252,7 @@ class SubmitAnswerApi(APIView):
         "background. 409 when answered already, finished or past `expires_at`.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(SubmitAnswerInputSerializer, request.data)
+        data = validated(SubmitAnswerInputSerializer, request.data)
         answer = services.answer_submit(user=_user(request), **data)
         attempt, question = answer.attempt, answer.question
         row = selectors.answer_row(answer, question, reveal=selectors.answers_revealed(attempt))
@@ -291,7 +287,7 @@ class AnswerGradeApi(APIView):
         "override); updates a finished attempt's score.",
     )
     def post(self, request: Request, answer_id: int) -> Response:
-        data = _validated(ManualGradeInputSerializer, request.data)
+        data = validated(ManualGradeInputSerializer, request.data)
         answer = services.answer_grade_manual(user=_user(request), answer_id=answer_id, **data)
         row = selectors.answer_row(answer, answer.question, reveal=True)
         return Response(AnswerOutputSerializer(row).data)

@@ -22,6 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studymate_api.core.serializers import validated
+
 from . import selectors, services
 from .models import StudyGoal, StudySummary
 from .pages import page_of_rows, page_request, page_response
@@ -55,12 +57,6 @@ PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number, from 1."),
     OpenApiParameter("page_size", int, description="Items per page, at most 100."),
 ]
-
-
-def _validated(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _query_values(
@@ -108,7 +104,7 @@ class SubjectListApi(APIView):
 
     @extend_schema(request=SubjectInputSerializer, responses={201: SubjectOutputSerializer})
     def post(self, request: Request) -> Response:
-        data = _validated(SubjectInputSerializer, request.data)
+        data = validated(SubjectInputSerializer, request.data)
         subject = services.subject_create(created_by=_user(request), **data)
         return Response(selectors.subject_row(subject), status=status.HTTP_201_CREATED)
 
@@ -151,7 +147,7 @@ class SubjectDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, subject_id: int, *, partial: bool) -> Response:
-        data = _validated(SubjectInputSerializer, request.data, partial=partial)
+        data = validated(SubjectInputSerializer, request.data, partial=partial)
         subject = services.subject_update(user=_user(request), subject_id=subject_id, data=data)
         return Response(selectors.subject_row(subject))
 
@@ -178,7 +174,7 @@ class SubjectRecommendationsApi(APIView):
         "their popularity and your preferred difficulty; best first.",
     )
     def get(self, request: Request) -> Response:
-        limit = _validated(LimitQuerySerializer, request.query_params.dict())["limit"]
+        limit = validated(LimitQuerySerializer, request.query_params.dict())["limit"]
         return Response(selectors.subject_recommendations(user=_user(request), limit=limit))
 
 
@@ -201,7 +197,7 @@ class SummaryGenerateApi(APIView):
         "finishes before the answer (eager workers), the answer shows the final status.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(SummaryRequestInputSerializer, request.data)
+        data = validated(SummaryRequestInputSerializer, request.data)
         user = _user(request)
         summary = services.summary_request(user=user, **data)
         # Read again: the commit hooks may have generated it already.
@@ -221,7 +217,7 @@ class SummaryListApi(ListAPIView[StudySummary]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        query = _validated(SummaryListQuerySerializer, self.request.query_params.dict())
+        query = validated(SummaryListQuerySerializer, self.request.query_params.dict())
         subject_id = query.pop("subject", None)
         return selectors.summary_list(user=_user(self.request), subject_id=subject_id, **query)
 
@@ -310,7 +306,7 @@ class ProgressApi(APIView):
         description="Logs study time and answers the subject's updated progress.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ProgressLogInputSerializer, request.data)
+        data = validated(ProgressLogInputSerializer, request.data)
         user = _user(request)
         progress = services.progress_log(user=user, **data)
         today = selectors.local_date(timezone.now(), selectors.user_timezone(user))
@@ -333,7 +329,7 @@ class GoalListApi(ListAPIView[StudyGoal]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        query = _validated(GoalListQuerySerializer, self.request.query_params.dict())
+        query = validated(GoalListQuerySerializer, self.request.query_params.dict())
         subject_id = query.pop("subject", None)
         return selectors.goal_list(user=_user(self.request), subject_id=subject_id, **query)
 
@@ -345,7 +341,7 @@ class GoalListApi(ListAPIView[StudyGoal]):
         },
     )
     def post(self, request: Request) -> Response:
-        data = _validated(GoalCreateInputSerializer, request.data)
+        data = validated(GoalCreateInputSerializer, request.data)
         goal = services.goal_create(user=_user(request), **data)
         return Response(GoalOutputSerializer(goal).data, status=status.HTTP_201_CREATED)
 
@@ -370,7 +366,7 @@ class GoalDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, goal_id: int, *, partial: bool) -> Response:
-        data = _validated(GoalUpdateInputSerializer, request.data, partial=partial)
+        data = validated(GoalUpdateInputSerializer, request.data, partial=partial)
         goal = services.goal_update(user=_user(request), goal_id=goal_id, data=data)
         return Response(GoalOutputSerializer(goal).data)
 
@@ -390,6 +386,6 @@ class StudySettingsApi(APIView):
         description="Fields left out keep their values.",
     )
     def put(self, request: Request) -> Response:
-        data = _validated(StudySettingsInputSerializer, request.data)
+        data = validated(StudySettingsInputSerializer, request.data)
         settings = services.study_settings_update(user=_user(request), data=data)
         return Response(StudySettingsOutputSerializer(settings).data)

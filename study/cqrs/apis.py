@@ -6,7 +6,7 @@ endpoints; lists answer pre-rendered rows (`study.pages`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from study.serializers import (
     SummaryListQuerySerializer,
     SummaryOutputSerializer,
 )
+from studymate_api.core.serializers import validated
 from studymate_api.cqrs import command_bus, query_bus
 
 from .messages import (
@@ -59,12 +60,6 @@ def _user(request: Request) -> User:
     return cast("User", request.user)
 
 
-def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class CqrsSubjectListApi(APIView):
     @extend_schema(
         operation_id="cqrs_subjects_list",
@@ -74,7 +69,7 @@ class CqrsSubjectListApi(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         filters = selectors.SubjectFilters(
-            **_validated(SubjectListQuerySerializer, request.query_params.dict())
+            **validated(SubjectListQuerySerializer, request.query_params.dict())
         )
         query = ListSubjects(filters=filters, page=page_request(request.query_params))
         return page_response(request, query_bus.dispatch(query, user=request.user))
@@ -86,7 +81,7 @@ class CqrsSubjectListApi(APIView):
         description="The CreateSubject command; records `SubjectCreated`.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(SubjectInputSerializer, request.data)
+        data = validated(SubjectInputSerializer, request.data)
         command = CreateSubject(**{**data, "tags": tuple(data.get("tags", ()))})
         subject = command_bus.dispatch(command, user=request.user)
         return Response(selectors.subject_row(subject), status=status.HTTP_201_CREATED)
@@ -106,7 +101,7 @@ class CqrsSummaryGenerateApi(APIView):
         "when the generation ends (with eager workers, before this answers).",
     )
     def post(self, request: Request, subject_id: int) -> Response:
-        data = _validated(SubjectSummaryRequestInputSerializer, request.data)
+        data = validated(SubjectSummaryRequestInputSerializer, request.data)
         command = RequestSummary(subject_id=subject_id, **data)
         summary = command_bus.dispatch(command, user=request.user)
         # Read again: the commit hooks may have generated it already.
@@ -123,7 +118,7 @@ class CqrsStudySummaryListApi(APIView):
         "summaries, newest first.",
     )
     def get(self, request: Request) -> HttpResponse:
-        query_values = _validated(SummaryListQuerySerializer, request.query_params.dict())
+        query_values = validated(SummaryListQuerySerializer, request.query_params.dict())
         filters = SummaryFilters(
             subject_id=query_values.get("subject"),
             status=query_values.get("status"),
@@ -153,7 +148,7 @@ class CqrsStudyProgressApi(APIView):
         "subject's updated progress.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ProgressLogInputSerializer, request.data)
+        data = validated(ProgressLogInputSerializer, request.data)
         command = LogStudyTime(**{**data, "topics_covered": tuple(data.get("topics_covered", ()))})
         progress = command_bus.dispatch(command, user=request.user)
         user = _user(request)

@@ -24,3 +24,11 @@ class StrictInputSerializer(serializers.Serializer[Any]):
                 message = _("This field cannot be set here.")
                 raise serializers.ValidationError({name: [message] for name in unknown})
         return super().to_internal_value(data)
+
+
+def validated(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """Runs an input serializer over request data; bad input raises DRF's ValidationError,
+    which the exception handler renders as the `validation_error` envelope."""
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
