@@ -1,7 +1,7 @@
 """Online knowledge-state model: Elo/IRT ratings plus per-item learned recency weights.
 
 No Django imports: `bench/kt_bench.py` replays public learner data through exactly this code,
-and the API persists the same state objects (see `personalization.services`).
+and the API persists the same state objects (see `personalization.services.knowledge`).
 
 The logit of a correct answer is
 

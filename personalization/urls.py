@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import apis
+from .apis import knowledge
 
 app_name = "personalization"
 
 urlpatterns = [
     path(
         "adaptive_difficulty/",
-        apis.AdaptiveDifficultyApi.as_view(),
+        knowledge.AdaptiveDifficultyApi.as_view(),
         name="adaptive-difficulty",
     ),
 ]

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
+_SQLITE_TEST = ".test-db.sqlite3"
 
 
 def _fail(variable: str, problem: str) -> ImproperlyConfigured:
@@ -67,7 +68,8 @@ def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
             },
             # A file, not the shared-cache in-memory default: shared cache locks whole tables
             # and ignores the busy timeout, so concurrent tests would fail where files wait.
-            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            # SQLITE_TEST_NAME lets two test runs share one checkout without sharing a file.
+            "TEST": {"NAME": str(BASE_DIR / env.str("SQLITE_TEST_NAME", default=_SQLITE_TEST))},
         }
     parts = urlsplit(raw)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:

@@ -7,7 +7,7 @@ import random
 import time
 
 from personalization import knowledge
-from personalization.selectors import TARGET_BAND
+from personalization.selectors.knowledge import TARGET_BAND
 
 
 def test_ability_rises_after_correct_hard_answers() -> None:

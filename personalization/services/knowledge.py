@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from . import knowledge
-from .models import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
-from .selectors import GradedAnswer, graded_answer_get
+from .. import knowledge
+from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
+from ..selectors.knowledge import GradedAnswer, graded_answer_get
 
 
 def knowledge_update_from_answer(*, answer_id: int) -> bool:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from quiz.models import AnswerStatus, Question, UserAnswer
 
-from . import knowledge
-from .models import LearnerAbility, LearnerSkillState
+from .. import knowledge
+from ..models import LearnerAbility, LearnerSkillState
 
 if TYPE_CHECKING:
     from accounts.models import User

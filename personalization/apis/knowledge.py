@@ -11,8 +11,11 @@ from rest_framework.views import APIView
 
 from study.selectors import subject_get
 
-from . import selectors
-from .serializers import AdaptiveDifficultyOutputSerializer, AdaptiveDifficultyQuerySerializer
+from ..selectors import knowledge as selectors
+from ..serializers.knowledge import (
+    AdaptiveDifficultyOutputSerializer,
+    AdaptiveDifficultyQuerySerializer,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User

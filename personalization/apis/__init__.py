@@ -1,0 +1,1 @@
+"""Personalization endpoints: thin views over services and selectors."""

@@ -1,0 +1,1 @@
+"""Every read of the personalization domain, one module per concern."""
