@@ -8,10 +8,12 @@ from studymate_api.metrics.exposition import metrics_view
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
+    path("study/realtime/", include("realtime.urls")),
     path("study/", include("study.urls")),
     path("cqrs/", include("study.cqrs.urls")),
     path("quiz/", include("quiz.urls")),
     path("personalization/", include("personalization.urls")),
+    path("subscription/", include("subscription.urls")),
     path("metrics/", include("studymate_api.metrics.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

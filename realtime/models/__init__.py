@@ -1,0 +1,1 @@
+"""The realtime domain's tables: learning sessions and study rooms."""
