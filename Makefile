@@ -44,7 +44,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l ko --ignore "$(VENV)/*" --no-obsolete
+	$(BIN)/python manage.py makemessages -l ko --ignore "$(VENV)/*" --ignore "tests/*" --ignore "bench/*" --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore "$(VENV)/*"
 
 worker: install

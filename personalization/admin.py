@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
+from .models import (
+    ItemDifficulty,
+    LearnerAbility,
+    LearnerProfile,
+    LearnerSkillState,
+    ProcessedAnswer,
+    ReviewCard,
+    ReviewLog,
+)
 
 
 @admin.register(LearnerAbility)
@@ -27,3 +35,26 @@ class ItemDifficultyAdmin(admin.ModelAdmin[ItemDifficulty]):
 @admin.register(ProcessedAnswer)
 class ProcessedAnswerAdmin(admin.ModelAdmin[ProcessedAnswer]):
     list_display = ("answer_id", "processed_at")
+
+
+@admin.register(ReviewCard)
+class ReviewCardAdmin(admin.ModelAdmin[ReviewCard]):
+    list_display = ("user", "kind", "question", "concept", "state", "due", "reps", "lapses")
+    list_filter = ("kind", "state")
+    list_select_related = ("user", "question")
+    search_fields = ("concept",)
+    raw_id_fields = ("user", "question", "summary", "subject")
+
+
+@admin.register(ReviewLog)
+class ReviewLogAdmin(admin.ModelAdmin[ReviewLog]):
+    list_display = ("card", "rating", "source", "reviewed_at", "scheduled_due")
+    list_filter = ("source", "rating")
+    raw_id_fields = ("card",)
+
+
+@admin.register(LearnerProfile)
+class LearnerProfileAdmin(admin.ModelAdmin[LearnerProfile]):
+    list_display = ("user", "observations", "evidence_at", "updated_at")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from .apis import knowledge
+from .apis import profile as profile_apis
+from .apis import recommendations as recommendation_apis
+from .apis import reviews as review_apis
 
 app_name = "personalization"
 
@@ -9,5 +12,16 @@ urlpatterns = [
         "adaptive_difficulty/",
         knowledge.AdaptiveDifficultyApi.as_view(),
         name="adaptive-difficulty",
+    ),
+    path("reviews/due/", review_apis.ReviewDueApi.as_view(), name="reviews-due"),
+    path("reviews/<int:card_id>/", review_apis.ReviewRateApi.as_view(), name="review-rate"),
+    path("profile/", profile_apis.ProfileApi.as_view(), name="profile"),
+    path("update_pattern/", profile_apis.UpdatePatternApi.as_view(), name="update-pattern"),
+    path("analysis_details/", profile_apis.AnalysisDetailsApi.as_view(), name="analysis-details"),
+    path("predictions/", profile_apis.PredictionApi.as_view(), name="predictions"),
+    path(
+        "recommendations/",
+        recommendation_apis.RecommendationListApi.as_view(),
+        name="recommendations",
     ),
 ]

@@ -13,14 +13,16 @@ from rest_framework.views import APIView
 
 from studymate_api.core.serializers import validated
 
-from . import selectors, services
+from . import adaptive, selectors, services
 from .models import Question, Quiz, QuizAttempt
 from .serializers import (
     AnalyticsOutputSerializer,
     AnswerOutputSerializer,
     AttemptOutputSerializer,
+    AttemptStartInputSerializer,
     AttemptStartOutputSerializer,
     ManualGradeInputSerializer,
+    NextQuestionOutputSerializer,
     QuestionInputSerializer,
     QuestionListQuerySerializer,
     QuestionOutputSerializer,
@@ -233,13 +235,15 @@ def _question_data(user: User, question_id: int) -> Any:
 
 class AttemptStartApi(APIView):
     @extend_schema(
-        request=None,
+        request=AttemptStartInputSerializer,
         responses={201: AttemptStartOutputSerializer, 404: NOT_FOUND, 409: CONFLICT},
         description="Draws the questions (and their choices' order) and freezes them; 409 "
-        "once `max_attempts` are used.",
+        'once `max_attempts` are used. The body is optional: `{"mode": "adaptive"}` '
+        "serves the quiz's questions one at a time from `next_question/` instead.",
     )
     def post(self, request: Request, quiz_id: int) -> Response:
-        attempt = services.attempt_start(user=_user(request), quiz_id=quiz_id)
+        mode = validated(AttemptStartInputSerializer, request.data)["mode"]
+        attempt = services.attempt_start(user=_user(request), quiz_id=quiz_id, mode=mode)
         row = selectors.attempt_row(attempt, with_result=False)
         return Response(AttemptStartOutputSerializer(row).data, status=status.HTTP_201_CREATED)
 
@@ -264,6 +268,25 @@ class AttemptDetailApi(APIView):
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_get(user=_user(request), attempt_id=attempt_id)
         return Response(AttemptOutputSerializer(selectors.attempt_row(attempt)).data)
+
+
+class AttemptNextQuestionApi(APIView):
+    @extend_schema(
+        responses={
+            200: NextQuestionOutputSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="`conflict`: the attempt is not adaptive"),
+        },
+        description="Adaptive attempts: the unanswered question whose predicted success for you "
+        "(the learner model, with difficulty learned from every learner's answers) is inside "
+        "the target band, nearest its middle. Asking again before answering gives the same "
+        "question; `question` is null once the attempt has all its answers or is finished.",
+    )
+    def get(self, request: Request, attempt_id: int) -> Response:
+        result = adaptive.attempt_next_question(user=_user(request), attempt_id=attempt_id)
+        low, high = result.target_success_rate
+        data = {**result.__dict__, "target_success_rate": {"min": low, "max": high}}
+        return Response(NextQuestionOutputSerializer(data).data)
 
 
 class AttemptFinishApi(APIView):

@@ -115,14 +115,22 @@ class Choice(models.Model):
         return self.text
 
 
+class AttemptMode(models.TextChoices):
+    FIXED = "fixed", _("Fixed")
+    ADAPTIVE = "adaptive", _("Adaptive")
+
+
 class QuizAttempt(models.Model):
     """`question_order`: the ids of the questions drawn, in the order shown; `choice_order`:
-    question id (as a string) to its choice ids in the order shown. Both frozen at start."""
+    question id (as a string) to its choice ids in the order shown. Both frozen at start.
+    Adaptive attempts (`quiz.adaptive`) freeze the whole pool and serve it one question at a
+    time; their `max_score` counts the questions answered."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts"
     )
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    mode = models.CharField(max_length=8, choices=AttemptMode.choices, default=AttemptMode.FIXED)
     question_order = models.JSONField(default=list)
     choice_order = models.JSONField(default=dict)
     started_at = models.DateTimeField()

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound, PermissionDenied
 
 from .models import (
     CHOICE_TYPES,
+    AttemptMode,
     Choice,
     Question,
     QuestionType,
@@ -112,6 +114,14 @@ def attempt_get(*, user: User, attempt_id: int) -> QuizAttempt:
     if attempt is None:
         raise NotFound(_("Attempt not found."))
     return attempt
+
+
+def attempt_in_progress(*, user: User, quiz_id: int) -> bool:
+    """Whether the learner has an unfinished, unexpired attempt at the quiz."""
+    open_ended = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    return QuizAttempt.objects.filter(
+        open_ended, user=user, quiz_id=quiz_id, finished_at__isnull=True
+    ).exists()
 
 
 def attempt_questions(attempt: QuizAttempt) -> list[tuple[Question, list[Choice]]]:
@@ -334,10 +344,17 @@ def attempt_question_row(question: Question, choices: list[Choice]) -> dict[str,
 
 
 def attempt_row(attempt: QuizAttempt, *, with_result: bool = True) -> dict[str, Any]:
-    drawn = attempt_questions(attempt)
+    """An adaptive attempt lists only the questions it served (answered), in answer order."""
+    adaptive = attempt.mode == AttemptMode.ADAPTIVE
+    answers = list(UserAnswer.objects.filter(attempt=attempt).order_by("id")) if with_result else []
+    drawn = attempt_questions(attempt) if answers or not adaptive else []
+    if adaptive:
+        by_id = {q.pk: (q, choices) for q, choices in drawn}
+        drawn = [by_id[a.question_id] for a in answers if a.question_id in by_id]
     row: dict[str, Any] = {
         "id": attempt.pk,
         "quiz": attempt.quiz_id,
+        "mode": attempt.mode,
         "started_at": attempt.started_at,
         "expires_at": attempt.expires_at,
         "questions": [attempt_question_row(q, choices) for q, choices in drawn],
@@ -346,7 +363,6 @@ def attempt_row(attempt: QuizAttempt, *, with_result: bool = True) -> dict[str, 
         return row
     reveal = answers_revealed(attempt)
     questions = {q.pk: q for q, _choices in drawn}
-    answers = UserAnswer.objects.filter(attempt=attempt).order_by("id")
     return {
         **row,
         "finished_at": attempt.finished_at,

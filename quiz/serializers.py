@@ -17,7 +17,16 @@ from rest_framework import serializers
 from studymate_api.ai.contracts import MAX_QUIZ_QUESTIONS
 from studymate_api.core.serializers import StrictInputSerializer
 
-from .models import AnswerStatus, Difficulty, GradedBy, Question, QuestionType, Quiz, ShowAnswers
+from .models import (
+    AnswerStatus,
+    AttemptMode,
+    Difficulty,
+    GradedBy,
+    Question,
+    QuestionType,
+    Quiz,
+    ShowAnswers,
+)
 
 OWNER_ONLY = "Only in the quiz owner's view."
 _QUESTION_OWNER_FIELDS = ("accepted_answers", "numeric_tolerance", "rubric")
@@ -255,12 +264,42 @@ class AnswerOutputSerializer(serializers.Serializer[Any]):
     )
 
 
+class AttemptStartInputSerializer(StrictInputSerializer):
+    mode = serializers.ChoiceField(
+        choices=AttemptMode.choices,
+        default=AttemptMode.FIXED,
+        help_text="`adaptive`: questions come one at a time from "
+        "`GET /api/quiz/attempts/{id}/next_question/`, chosen so that your predicted success "
+        "is in the target band.",
+    )
+
+
 class AttemptStartOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     quiz = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=AttemptMode.choices)
     started_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    questions = AttemptQuestionOutputSerializer(many=True)
+    questions = AttemptQuestionOutputSerializer(
+        many=True, help_text="Adaptive attempts: only the questions answered so far."
+    )
+
+
+class SuccessBandOutputSerializer(serializers.Serializer[Any]):
+    min = serializers.FloatField()
+    max = serializers.FloatField()
+
+
+class NextQuestionOutputSerializer(serializers.Serializer[Any]):
+    question = AttemptQuestionOutputSerializer(
+        allow_null=True, help_text="Null once the attempt has all its answers."
+    )
+    predicted_success = serializers.FloatField(
+        allow_null=True, help_text="Your predicted probability of answering it correctly."
+    )
+    target_success_rate = SuccessBandOutputSerializer()
+    answered = serializers.IntegerField()
+    remaining = serializers.IntegerField()
 
 
 class AttemptOutputSerializer(AttemptStartOutputSerializer):

@@ -17,6 +17,11 @@ urlpatterns = [
     path("submit-answer/", apis.SubmitAnswerApi.as_view(), name="submit-answer"),
     path("attempts/<int:attempt_id>/", apis.AttemptDetailApi.as_view(), name="attempt"),
     path(
+        "attempts/<int:attempt_id>/next_question/",
+        apis.AttemptNextQuestionApi.as_view(),
+        name="attempt-next-question",
+    ),
+    path(
         "attempts/<int:attempt_id>/finish/", apis.AttemptFinishApi.as_view(), name="attempt-finish"
     ),
     path("answers/<int:answer_id>/grade/", apis.AnswerGradeApi.as_view(), name="answer-grade"),

@@ -32,12 +32,10 @@ from .serializers import (
     GoalListQuerySerializer,
     GoalOutputSerializer,
     GoalUpdateInputSerializer,
-    LimitQuerySerializer,
     PopularSubjectPageSerializer,
     ProgressLogInputSerializer,
     ProgressOutputSerializer,
     ProgressPageSerializer,
-    RecommendationOutputSerializer,
     StudySettingsInputSerializer,
     StudySettingsOutputSerializer,
     SubjectInputSerializer,
@@ -163,19 +161,6 @@ class SubjectPopularApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         ranking = selectors.subject_popular().rows
         return page_response(request, page_of_rows(ranking, page_request(request.query_params)))
-
-
-class SubjectRecommendationsApi(APIView):
-    @extend_schema(
-        operation_id="study_subjects_personalized_recommendations_list",
-        parameters=[LimitQuerySerializer],
-        responses={200: RecommendationOutputSerializer(many=True)},
-        description="Subjects you have not started, scored by how much you study their category, "
-        "their popularity and your preferred difficulty; best first.",
-    )
-    def get(self, request: Request) -> Response:
-        limit = validated(LimitQuerySerializer, request.query_params.dict())["limit"]
-        return Response(selectors.subject_recommendations(user=_user(request), limit=limit))
 
 
 # --- summaries ----------------------------------------------------------------------------------

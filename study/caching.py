@@ -1,10 +1,12 @@
 """The study domain's cached reads: namespaces, tags and invalidation after commit.
 
 Tags name what a cached value was read from:
-- `subjects`: any subject row (lists, popular, recommendations);
-- `subject_learners`: who studies which subject (popular, recommendations);
-- `user:<id>:progress`: one learner's progress and goals (their progress list, recommendations);
-- `user:<id>:study_settings`: one learner's study settings (recommendations).
+- `subjects`: any subject row (lists, popular; personalization's recommendations);
+- `subject_learners`: who studies which subject (popular; recommendations);
+- `user:<id>:progress`: one learner's progress and goals (their progress list; recommendations);
+- `user:<id>:study_settings`: one learner's study settings.
+
+`selectors.study_learner_cache_tags` hands the first three to other apps.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ LAYOUT = 1
 
 subjects_cache = TaggedCache("subjects")
 progress_cache = TaggedCache("progress")
-recommendations_cache = TaggedCache("recommendations")
 
 SUBJECTS_TAG = "subjects"
 LEARNERS_TAG = "subject_learners"

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 # Longest study time one log may record: a whole day.
 MAX_LOG_MINUTES = 1440
 MIN_POMODORO, MAX_POMODORO = 5, 120
+# Spaced review (FSRS) aims at this chance of still recalling a card when it falls due.
+MIN_DESIRED_RETENTION, MAX_DESIRED_RETENTION = 0.7, 0.97
 
 
 class DifficultyLevel(models.TextChoices):
@@ -242,6 +244,7 @@ class StudySettings(models.Model):
     )
     reminder_time = models.TimeField(null=True, blank=True)
     pomodoro_minutes = models.PositiveSmallIntegerField(default=25)
+    desired_retention = models.FloatField(default=0.9)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -255,6 +258,11 @@ class StudySettings(models.Model):
                 condition=Q(pomodoro_minutes__gte=MIN_POMODORO)
                 & Q(pomodoro_minutes__lte=MAX_POMODORO),
                 name="settings_pomodoro_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(desired_retention__gte=MIN_DESIRED_RETENTION)
+                & Q(desired_retention__lte=MAX_DESIRED_RETENTION),
+                name="settings_desired_retention_range",
             ),
         ]
 

@@ -20,8 +20,10 @@ from rest_framework import serializers
 from studymate_api.core.serializers import StrictInputSerializer
 
 from .models import (
+    MAX_DESIRED_RETENTION,
     MAX_LOG_MINUTES,
     MAX_POMODORO,
+    MIN_DESIRED_RETENTION,
     MIN_POMODORO,
     AIProviderChoice,
     DifficultyLevel,
@@ -77,10 +79,6 @@ class SubjectListQuerySerializer(serializers.Serializer[Any]):
     search = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class LimitQuerySerializer(serializers.Serializer[Any]):
-    limit = serializers.IntegerField(min_value=1, max_value=50, required=False, default=10)
-
-
 class SubjectOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -98,12 +96,6 @@ class PopularSubjectOutputSerializer(SubjectOutputSerializer):
     learner_count = serializers.IntegerField(
         help_text="Distinct users with progress or summaries in the subject."
     )
-
-
-class RecommendationOutputSerializer(serializers.Serializer[Any]):
-    subject = SubjectOutputSerializer()
-    score = serializers.FloatField(help_text="0..1, higher is a better match.")
-    reason = serializers.CharField()
 
 
 # --- summaries ----------------------------------------------------------------------------------
@@ -246,6 +238,12 @@ class StudySettingsInputSerializer(StrictInputSerializer):
     pomodoro_minutes = serializers.IntegerField(
         min_value=MIN_POMODORO, max_value=MAX_POMODORO, required=False
     )
+    desired_retention = serializers.FloatField(
+        min_value=MIN_DESIRED_RETENTION,
+        max_value=MAX_DESIRED_RETENTION,
+        required=False,
+        help_text="Recall probability spaced review aims for when a card falls due.",
+    )
 
 
 class StudySettingsOutputSerializer(serializers.ModelSerializer[StudySettings]):
@@ -259,6 +257,7 @@ class StudySettingsOutputSerializer(serializers.ModelSerializer[StudySettings]):
             "preferred_ai_provider",
             "reminder_time",
             "pomodoro_minutes",
+            "desired_retention",
         )
 
 

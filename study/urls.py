@@ -7,11 +7,6 @@ app_name = "study"
 urlpatterns = [
     path("subjects/", apis.SubjectListApi.as_view(), name="subjects"),
     path("subjects/popular/", apis.SubjectPopularApi.as_view(), name="subjects-popular"),
-    path(
-        "subjects/personalized_recommendations/",
-        apis.SubjectRecommendationsApi.as_view(),
-        name="subjects-recommendations",
-    ),
     path("subjects/<int:subject_id>/", apis.SubjectDetailApi.as_view(), name="subject"),
     path("generate-summary/", apis.SummaryGenerateApi.as_view(), name="generate-summary"),
     path("summaries/", apis.SummaryListApi.as_view(), name="summaries"),

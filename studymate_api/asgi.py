@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels' router."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -12,11 +13,19 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from realtime.auth import JWTAuthMiddleware  # noqa: E402
 from studymate_api.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # Origin check first (cheap, refuses cross-site pages), then the JWT of the handshake.
+        "websocket": AllowedHostsOriginValidator(
+            JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
     }
 )
+
+# Everything imported so far lives as long as the process: keep it out of the garbage
+# collector's full passes, which pause every socket of the process while they run.
+gc.freeze()

@@ -3,17 +3,27 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from personalization.apis.recommendations import SubjectRecommendationListApi
+from realtime.pages import realtime_dashboard
 from studymate_api import health
 from studymate_api.metrics.exposition import metrics_view
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
     path("study/realtime/", include("realtime.urls")),
+    # Served by personalization's engine: study cannot import personalization (the reverse
+    # import exists), so the route is mounted here, ahead of the study app's own.
+    path(
+        "study/subjects/personalized_recommendations/",
+        SubjectRecommendationListApi.as_view(),
+        name="study-subjects-recommendations",
+    ),
     path("study/", include("study.urls")),
     path("cqrs/", include("study.cqrs.urls")),
     path("quiz/", include("quiz.urls")),
     path("personalization/", include("personalization.urls")),
     path("subscription/", include("subscription.urls")),
+    path("notifications/", include("notifications.urls")),
     path("metrics/", include("studymate_api.metrics.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
@@ -28,6 +38,7 @@ urlpatterns = [
     # Also without the slash: that is the path Prometheus scrapes by default.
     re_path(r"^metrics/?$", metrics_view, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
+    path("dashboard/realtime/", realtime_dashboard, name="realtime-dashboard"),
 ]
 
 admin.site.site_header = "StudyMate administration"

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from studymate_api.ai import credit_hook, set_credit_hook
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
@@ -29,6 +30,15 @@ def _clear_cache() -> None:
         delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _keep_credit_hook() -> Iterator[None]:
+    """Billing installs the AI gateway's credit hook at start; a test that swaps it must not
+    leave the next test free of charge (or charging with a test's hook)."""
+    installed = credit_hook()
+    yield
+    set_credit_hook(installed)
 
 
 @pytest.fixture(autouse=True)

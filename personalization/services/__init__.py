@@ -1,5 +1,23 @@
 """Every write of the personalization domain, one module per concern."""
 
 from .knowledge import knowledge_update_from_answer
+from .profile import (
+    learning_pattern_update,
+    learning_session_record,
+    learning_session_record_by_ids,
+    learning_session_record_on_commit,
+    profile_observe,
+)
+from .reviews import review_card_from_wrong_answer, review_card_rate, review_cards_from_summary
 
-__all__ = ["knowledge_update_from_answer"]
+__all__ = [
+    "knowledge_update_from_answer",
+    "learning_pattern_update",
+    "learning_session_record",
+    "learning_session_record_by_ids",
+    "learning_session_record_on_commit",
+    "profile_observe",
+    "review_card_from_wrong_answer",
+    "review_card_rate",
+    "review_cards_from_summary",
+]

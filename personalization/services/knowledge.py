@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from .. import knowledge
+from ..caching import personalization_invalidate_on_commit
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
 from ..selectors.knowledge import GradedAnswer, graded_answer_get
+from .reviews import review_card_from_wrong_answer
 
 
 def knowledge_update_from_answer(*, answer_id: int) -> bool:
@@ -15,7 +17,8 @@ def knowledge_update_from_answer(*, answer_id: int) -> bool:
     The ProcessedAnswer claim commits with the state change, so a redelivered task (or a
     concurrent duplicate, which waits on the unique index) finds it and changes nothing.
     Rows are locked in a fixed order (ability, skills by name, item) to avoid deadlocks.
-    Returns whether this call applied the answer."""
+    A wrong answer also becomes a spaced-review card (or, if it has one, a lapse of it), under
+    the same claim. Returns whether this call applied the answer."""
     answer = graded_answer_get(answer_id=answer_id)
     if answer is None:
         return False
@@ -24,6 +27,11 @@ def knowledge_update_from_answer(*, answer_id: int) -> bool:
         if not claimed:
             return False
         _apply(answer)
+        if not answer.correct:
+            review_card_from_wrong_answer(
+                user_id=answer.user_id, question_id=answer.question_id, subject_id=answer.subject_id
+            )
+        personalization_invalidate_on_commit(answer.user_id)
     return True
 
 

@@ -1,5 +1,10 @@
-"""Every write of the quiz domain. Other apps import from here, never from the modules."""
+"""Every write of the quiz domain. Other apps import from here, never from the modules.
 
+Also the two extension points other apps plug into at start-up without quiz importing them:
+the `answer_graded` signal and `set_success_predictor` (see `quiz.adaptive`)."""
+
+from ..adaptive import Candidate, set_success_predictor
+from ..signals import answer_graded
 from .attempts import (
     QUIZ_ATTEMPT,
     QUIZ_COMPLETED,
@@ -28,7 +33,9 @@ __all__ = [
     "QUIZ_ATTEMPT",
     "QUIZ_COMPLETED",
     "QUIZ_FIELDS",
+    "Candidate",
     "answer_grade_manual",
+    "answer_graded",
     "answer_submit",
     "attempt_finish",
     "attempt_rescore",
@@ -42,4 +49,5 @@ __all__ = [
     "quiz_delete",
     "quiz_generate",
     "quiz_update",
+    "set_success_predictor",
 ]

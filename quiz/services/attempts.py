@@ -19,8 +19,10 @@ from studymate_api.cqrs import record_event
 from studymate_api.metrics import track_event
 
 from .. import grading
+from ..adaptive import attempt_length, is_adaptive
 from ..models import (
     AnswerStatus,
+    AttemptMode,
     GradedBy,
     Question,
     QuestionType,
@@ -29,6 +31,7 @@ from ..models import (
     UserAnswer,
 )
 from ..selectors import attempt_time_spent, quiz_get
+from ..signals import answer_graded
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -39,10 +42,12 @@ MAX_TEXT_ANSWER = 10_000
 _random = random.SystemRandom()
 
 
-def attempt_start(*, user: User, quiz_id: int) -> QuizAttempt:
+def attempt_start(*, user: User, quiz_id: int, mode: str = AttemptMode.FIXED) -> QuizAttempt:
     """Draws the attempt's questions (and shuffles them and their choices as the quiz says) and
-    freezes that order. With `max_attempts`, the learner's row is locked so that their
-    concurrent starts count attempts right (other learners are not held up)."""
+    freezes that order; an adaptive attempt freezes the whole pool instead and serves it one
+    question at a time (`quiz.adaptive`). With `max_attempts`, the learner's row is locked so
+    that their concurrent starts count attempts right (other learners are not held up)."""
+    adaptive = mode == AttemptMode.ADAPTIVE
     quiz = quiz_get(user=user, quiz_id=quiz_id)
     with transaction.atomic():
         if quiz.max_attempts is not None:
@@ -50,11 +55,12 @@ def attempt_start(*, user: User, quiz_id: int) -> QuizAttempt:
         taken = QuizAttempt.objects.filter(quiz=quiz, user=user).count()
         if quiz.max_attempts is not None and taken >= quiz.max_attempts:
             raise Conflict(_("You have used every attempt of this quiz."))
-        questions = _draw(quiz)
+        questions = _pool(quiz) if adaptive else _draw(quiz)
         now = timezone.now()
         return QuizAttempt.objects.create(
             user=user,
             quiz=quiz,
+            mode=mode,
             question_order=[q.pk for q in questions],
             choice_order={str(q.pk): _choice_order(quiz, q) for q in questions},
             started_at=now,
@@ -63,14 +69,19 @@ def attempt_start(*, user: User, quiz_id: int) -> QuizAttempt:
                 if quiz.time_limit_minutes
                 else None
             ),
-            max_score=round(sum(q.points for q in questions), 4),
+            max_score=0.0 if adaptive else round(sum(q.points for q in questions), 4),
         )
 
 
-def _draw(quiz: Quiz) -> list[Question]:
+def _pool(quiz: Quiz) -> list[Question]:
     pool = list(quiz.questions.all())
     if not pool:
         raise Conflict(_("This quiz has no questions yet."))
+    return pool
+
+
+def _draw(quiz: Quiz) -> list[Question]:
+    pool = _pool(quiz)
     count = quiz.questions_per_attempt
     if count is not None and count < len(pool):
         chosen = set(_random.sample(range(len(pool)), count))
@@ -99,6 +110,8 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
         _check_open(attempt)
         if question_id not in attempt.question_order:
             raise validation_failed("question_id", _("This question is not part of the attempt."))
+        if is_adaptive(attempt):
+            _check_adaptive_room(attempt)
         question = Question.objects.prefetch_related("choices").filter(pk=question_id).first()
         if question is None:  # deleted by its owner during the attempt
             raise validation_failed("question_id", _("This question no longer exists."))
@@ -114,16 +127,22 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
 
             transaction.on_commit(lambda: grade_essay.delay(answer_id))
         else:
-            learner_model_update_on_commit(answer_id)
+            answer_graded_on_commit(answer_id)
     return user_answer
 
 
-def learner_model_update_on_commit(answer_id: int) -> None:
-    """Every answer that receives a grade (automatic, AI or the owner's) feeds the learner
-    model once it commits; the update is idempotent per answer."""
-    from personalization.tasks import update_knowledge
+def answer_graded_on_commit(answer_id: int) -> None:
+    """Every answer that receives a grade (automatic, AI or the owner's) is announced once it
+    commits (`quiz.signals.answer_graded`): the learner model listens without quiz knowing it."""
+    transaction.on_commit(
+        lambda: answer_graded.send(sender=UserAnswer, answer_id=answer_id), robust=True
+    )
 
-    transaction.on_commit(lambda: update_knowledge.delay(answer_id))
+
+def _check_adaptive_room(attempt: QuizAttempt) -> None:
+    answered = UserAnswer.objects.filter(attempt=attempt).count()
+    if answered >= attempt_length(attempt):
+        raise Conflict(_("Every question of this adaptive attempt is answered."))
 
 
 def _locked_attempt(user: User, attempt_id: int) -> QuizAttempt:
@@ -230,14 +249,17 @@ def attempt_finish(*, user: User, attempt_id: int) -> QuizAttempt:
 
 
 def attempt_rescore(attempt: QuizAttempt) -> None:
-    """Totals from the answers; saves the attempt."""
-    scores = UserAnswer.objects.filter(attempt=attempt).values_list("score", flat=True)
-    attempt.score = round(sum(scores), 4)
+    """Totals from the answers; saves the attempt. An adaptive attempt's maximum is the points
+    of the questions it served."""
+    rows = list(UserAnswer.objects.filter(attempt=attempt).values_list("score", "question__points"))
+    attempt.score = round(sum(score for score, _points in rows), 4)
+    if is_adaptive(attempt):
+        attempt.max_score = round(sum(points for _score, points in rows), 4)
     attempt.percentage = (
         round(100.0 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
     )
     attempt.passed = attempt.percentage >= attempt.quiz.pass_percentage
-    attempt.save(update_fields=["finished_at", "score", "percentage", "passed"])
+    attempt.save(update_fields=["finished_at", "score", "max_score", "percentage", "passed"])
 
 
 def _log_progress(user: User, attempt: QuizAttempt) -> None:

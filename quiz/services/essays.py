@@ -17,10 +17,10 @@ from studymate_api.ai import (
     RubricCriterion,
     generate,
 )
-from studymate_api.core.errors import NotFound, validation_failed
+from studymate_api.core.errors import InsufficientCredits, NotFound, validation_failed
 
 from ..models import AnswerStatus, GradedBy, UserAnswer
-from .attempts import attempt_rescore, learner_model_update_on_commit
+from .attempts import answer_graded_on_commit, attempt_rescore
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -63,13 +63,16 @@ def essay_grade(*, answer_id: int) -> UserAnswer | None:
         grade = result.structured(EssayGrade)
     except AIError:
         logger.warning("essay grading of answer %s failed; left for review", answer_id)
+    except InsufficientCredits:
+        # The learner cannot pay for an AI grade: the quiz owner grades it by hand instead.
+        logger.info("no credits to grade answer %s by AI; left for review", answer_id)
     with transaction.atomic():
         locked = UserAnswer.objects.select_for_update().filter(pk=answer_id).first()
         if locked is None or locked.status != AnswerStatus.GRADING:
             return None
         _apply(locked, answer, grade)
         if locked.status == AnswerStatus.GRADED:
-            learner_model_update_on_commit(locked.pk)
+            answer_graded_on_commit(locked.pk)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return locked
@@ -135,7 +138,7 @@ def answer_grade_manual(*, user: User, answer_id: int, score: float, feedback: s
         answer.save(
             update_fields=["score", "is_correct", "feedback", "graded_by", "graded_at", "status"]
         )
-        learner_model_update_on_commit(answer.pk)
+        answer_graded_on_commit(answer.pk)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return answer

@@ -1,5 +1,6 @@
 """Every read of the study domain. Other apps import from here, never from the modules."""
 
+from .cache_tags import study_learner_cache_tags
 from .goals import goal_get, goal_list
 from .progress import (
     current_streak,
@@ -9,7 +10,6 @@ from .progress import (
     progress_row,
     user_timezone,
 )
-from .recommendations import subject_recommendations
 from .settings import study_settings_preferences
 from .subjects import (
     POPULAR_LIMIT,
@@ -24,11 +24,12 @@ from .subjects import (
     subject_row,
     subject_visibility,
 )
-from .summaries import summary_get, summary_list
+from .summaries import SummaryConcepts, summary_get, summary_key_concepts, summary_list
 
 __all__ = [
     "POPULAR_LIMIT",
     "SubjectFilters",
+    "SummaryConcepts",
     "current_streak",
     "goal_get",
     "goal_list",
@@ -36,6 +37,7 @@ __all__ = [
     "progress_list",
     "progress_page",
     "progress_row",
+    "study_learner_cache_tags",
     "study_settings_preferences",
     "subject_get",
     "subject_get_owned",
@@ -44,10 +46,10 @@ __all__ = [
     "subject_list",
     "subject_page",
     "subject_popular",
-    "subject_recommendations",
     "subject_row",
     "subject_visibility",
     "summary_get",
+    "summary_key_concepts",
     "summary_list",
     "user_timezone",
 ]

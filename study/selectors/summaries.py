@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound
 
-from ..models import StudySummary
+from ..models import StudySummary, SummaryStatus, SummaryType
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -37,3 +38,36 @@ def summary_get(*, user: User, summary_id: int) -> StudySummary:
     if summary is None:
         raise NotFound(_("Summary not found."))
     return summary
+
+
+@dataclass(frozen=True)
+class SummaryConcepts:
+    """A completed summary as spaced review reads it. `concepts` is the summary's own list for
+    key-concept summaries, None for the other types (the reader extracts them from `text`)."""
+
+    summary_id: int
+    user_id: int
+    subject_id: int
+    title: str
+    text: str
+    source: str
+    concepts: tuple[str, ...] | None
+
+
+def summary_key_concepts(*, summary_id: int) -> SummaryConcepts | None:
+    """For the learner's own after-commit hooks (no request user): None unless completed."""
+    summary = StudySummary.objects.filter(pk=summary_id, status=SummaryStatus.COMPLETED).first()
+    if summary is None:
+        return None
+    listed = None
+    if summary.summary_type == SummaryType.KEY_CONCEPTS:
+        listed = tuple(line.strip() for line in summary.summary.splitlines() if line.strip())
+    return SummaryConcepts(
+        summary_id=summary.pk,
+        user_id=summary.user_id,
+        subject_id=summary.subject_id,
+        title=summary.title,
+        text=summary.summary,
+        source=summary.content,
+        concepts=listed,
+    )

@@ -18,6 +18,7 @@ SETTINGS_FIELDS = (
     "preferred_ai_provider",
     "reminder_time",
     "pomodoro_minutes",
+    "desired_retention",
 )
 
 

@@ -36,7 +36,7 @@ from .contracts import (
     TextInput,
     UsageSummary,
 )
-from .credits import CreditHook, Settle, set_credit_hook
+from .credits import CreditHook, Settle, credit_hook, set_credit_hook
 from .errors import AIError, AIOutputInvalid, AIRequestRejected, AIThrottled, AIUnavailable
 from .gateway import StreamItem, generate, generate_stream
 from .routing import enabled_providers
@@ -69,6 +69,7 @@ __all__ = [
     "StreamItem",
     "TextInput",
     "UsageSummary",
+    "credit_hook",
     "enabled_providers",
     "generate",
     "generate_stream",

@@ -38,6 +38,11 @@ def set_credit_hook(hook: CreditHook | None) -> None:
     _hook = hook or _free
 
 
+def credit_hook() -> CreditHook:
+    """The installed hook (tests put it back after replacing it)."""
+    return _hook
+
+
 def reserve_credits(
     user: AbstractBaseUser | None, task: AITask, estimated_cost_usd: Decimal
 ) -> Settle | None:

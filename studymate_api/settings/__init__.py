@@ -3,12 +3,14 @@
 import django_stubs_ext
 
 from .ai import *  # noqa: F403
+from .billing import *  # noqa: F403
 from .cache import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .channels import *  # noqa: F403
 from .django import *  # noqa: F403
 from .drf import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .notifications import *  # noqa: F403
 from .platform_cache import *  # noqa: F403
 from .platform_cqrs import *  # noqa: F403
 from .platform_metrics import *  # noqa: F403

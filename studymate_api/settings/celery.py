@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .cache import REDIS_URL
 from .environment import read_bool, read_int
+from .notifications import NOTIFICATIONS_BEAT_SCHEDULE
 from .platform_cqrs import CQRS_BEAT_SCHEDULE
 from .platform_metrics import METRICS_BEAT_SCHEDULE
 from .platform_streaming import STREAMING_BEAT_SCHEDULE
@@ -40,7 +41,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "study.requeue_stale_summaries",
         "schedule": 300.0,
     },
+    # Live learning sessions idle for 30 minutes end; the others get a clock tick.
+    "realtime-sweep-learning-sessions": {
+        "task": "realtime.sweep_learning_sessions",
+        "schedule": 60.0,
+    },
     **CQRS_BEAT_SCHEDULE,
     **METRICS_BEAT_SCHEDULE,
     **STREAMING_BEAT_SCHEDULE,
+    **NOTIFICATIONS_BEAT_SCHEDULE,
 }

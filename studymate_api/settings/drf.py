@@ -29,6 +29,7 @@ REST_FRAMEWORK = {
         "user": read_rate("THROTTLE_USER_RATE", default="600/min"),
         "login": read_rate("THROTTLE_LOGIN_RATE", default="20/min"),
         "register": read_rate("THROTTLE_REGISTER_RATE", default="10/min"),
+        "room_invite": read_rate("THROTTLE_ROOM_INVITE_RATE", default="30/hour"),
     },
     "NUM_PROXIES": None,
     "EXCEPTION_HANDLER": "studymate_api.core.exception_handler.render_exception",

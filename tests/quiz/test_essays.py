@@ -139,3 +139,19 @@ def test_grading_task_is_idempotent(essay_quiz, other_client, commit_hooks, ai_i
 
     _attempt, submitted = answer_essay(other_client, essay_quiz, commit_hooks)
     assert grade_essay(submitted["id"]) == "skipped"
+
+
+def test_a_learner_without_credits_gets_the_owner_to_grade(
+    essay_quiz, other_client, commit_hooks, ai_isolated, settings
+):
+    from subscription.models import CreditLedger, SubscriptionPlan
+
+    settings.BILLING_FREE_PLAN_MONTHLY_CREDITS = 0
+    SubscriptionPlan.objects.filter(code="free").delete()
+
+    _attempt, submitted = answer_essay(other_client, essay_quiz, commit_hooks)
+
+    answer = UserAnswer.objects.get(pk=submitted["id"])
+    assert answer.status == "needs_review"
+    assert answer.confidence is None  # no model was asked
+    assert not CreditLedger.objects.filter(reason="ai_usage").exists()

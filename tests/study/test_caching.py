@@ -16,7 +16,6 @@ pytestmark = pytest.mark.django_db
 
 SUBJECTS = "/api/study/subjects/"
 POPULAR = "/api/study/subjects/popular/"
-RECOMMENDATIONS = "/api/study/subjects/personalized_recommendations/"
 PROGRESS = "/api/study/progress/"
 
 # Every authenticated request loads its user once (simplejwt).
@@ -61,14 +60,6 @@ class TestQueryCounts:
             assert auth_client.get(POPULAR).json()["count"] == 30
         with django_assert_num_queries(AUTH):
             auth_client.get(POPULAR)
-
-    def test_recommendations(self, auth_client, studied, django_assert_num_queries):
-        # progress, summaries, settings, popular (ranking + subjects), candidates in the
-        # learner's categories, learner counts of the candidates
-        with django_assert_num_queries(AUTH + 7):
-            assert len(auth_client.get(RECOMMENDATIONS, {"limit": 50}).json()) == 23
-        with django_assert_num_queries(AUTH):
-            auth_client.get(RECOMMENDATIONS, {"limit": 50})
 
 
 class TestInvalidation:
@@ -127,18 +118,6 @@ class TestInvalidation:
                     user=learner, subject_id=first.pk, content=ENGLISH_TEXT, summary_type="brief"
                 )
         assert names(auth_client, POPULAR) == ["A", "B"]
-
-    def test_settings_change_recommendations(self, auth_client, user, commit_hooks):
-        SubjectFactory.create(name="Easy", difficulty_level="beginner")
-        SubjectFactory.create(name="Hard", difficulty_level="advanced")
-
-        def ranked() -> list[str]:
-            return [item["subject"]["name"] for item in auth_client.get(RECOMMENDATIONS).json()]
-
-        assert ranked() == ["Easy", "Hard"]
-        with commit_hooks():
-            auth_client.put("/api/study/settings/", {"preferred_difficulty": "advanced"})
-        assert ranked() == ["Hard", "Easy"]
 
 
 def test_a_cached_progress_page_ends_when_a_streak_breaks(auth_client, user, subject, monkeypatch):

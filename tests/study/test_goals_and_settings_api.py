@@ -159,6 +159,7 @@ class TestSettings:
             "preferred_ai_provider": "local",
             "reminder_time": None,
             "pomodoro_minutes": 25,
+            "desired_retention": 0.9,
         }
         assert StudySettings.objects.filter(user=user).count() == 1
 

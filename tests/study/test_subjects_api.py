@@ -1,4 +1,4 @@
-"""Subjects: CRUD, visibility, filters, popular subjects, recommendations."""
+"""Subjects: CRUD, visibility, filters, popular subjects."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ pytestmark = pytest.mark.django_db
 
 SUBJECTS = "/api/study/subjects/"
 POPULAR = "/api/study/subjects/popular/"
-RECOMMENDATIONS = "/api/study/subjects/personalized_recommendations/"
 
 
 def detail(subject_id: int) -> str:
@@ -187,35 +186,3 @@ class TestPopular:
         ]
         assert set(PopularSubjectOutputSerializer().fields) == set(results[0])
         assert quiet.pk == results[2]["id"]
-
-
-class TestRecommendations:
-    def test_prefers_unstarted_subjects_in_studied_categories(self, auth_client, user, other_user):
-        studied = SubjectFactory.create(name="Algebra", category="math")
-        services.progress_log(user=user, subject_id=studied.pk, minutes=60)
-        geometry = SubjectFactory.create(name="Geometry", category="math")
-        SubjectFactory.create(name="Poetry", category="literature")
-        SubjectFactory.create(name="Hidden math", category="math", is_public=False)
-        response = auth_client.get(RECOMMENDATIONS, headers={"Accept-Language": "en"})
-        assert response.status_code == 200
-        body = response.json()
-        assert [item["subject"]["name"] for item in body] == ["Geometry", "Poetry"]
-        assert body[0]["subject"]["id"] == geometry.pk
-        assert body[0]["score"] > body[1]["score"]
-        assert "math" in body[0]["reason"]
-        assert set(body[0]) == {"subject", "score", "reason"}
-
-    def test_cold_start_ranks_by_popularity_and_difficulty(self, auth_client, user, other_user):
-        popular = SubjectFactory.create(name="Popular", difficulty_level="advanced")
-        SubjectFactory.create(name="Matching", difficulty_level="beginner")
-        services.progress_log(user=other_user, subject_id=popular.pk, minutes=5)
-        body = auth_client.get(
-            RECOMMENDATIONS, {"limit": 5}, headers={"Accept-Language": "en"}
-        ).json()
-        assert [item["subject"]["name"] for item in body] == ["Popular", "Matching"]
-        assert body[0]["reason"] == "1 learner studies it"
-        assert "preferred difficulty" in body[1]["reason"]
-
-    def test_limit_is_validated(self, auth_client):
-        assert auth_client.get(RECOMMENDATIONS, {"limit": 0}).status_code == 400
-        assert auth_client.get(RECOMMENDATIONS, {"limit": 51}).status_code == 400

@@ -254,7 +254,9 @@ class TestIdempotentTask:
             # Nothing ran inside the transaction.
             assert StudySummary.objects.get().status == "pending"
         assert response.status_code == 202
-        assert len(hooks) == 5  # + publishing SummaryRequested and SummaryCompleted
+        # + publishing SummaryRequested and SummaryCompleted, + the learner's personalization
+        # cache invalidation when the summary's key concepts become review cards.
+        assert len(hooks) == 6
         assert StudySummary.objects.get().status == "completed"
 
 

@@ -3,7 +3,6 @@ with the gateway isolated from the environment in every test and no credit hook 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ def ai_settings(ai_isolated: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _no_credit_hook() -> Iterator[None]:
-    set_credit_hook(None)
-    yield
+def _no_credit_hook() -> None:
+    """The gateway's own tests run free; the suite's conftest puts billing's hook back."""
     set_credit_hook(None)

@@ -1,0 +1,58 @@
+"""Email through Django's backend: SMTP from EMAIL_URL, the console when it is unset."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+from ..models import DeliveryAttempt
+from .base import PermanentFailure, Skip, TemporaryFailure
+
+
+def message_id(delivery: DeliveryAttempt) -> str:
+    """Stable per delivery, so a re-send after a lost acknowledgement is recognisable."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "studymate"
+    return f"<notification-{delivery.notification_id}-{delivery.pk}@{domain}>"
+
+
+def build_message(delivery: DeliveryAttempt, address: str) -> EmailMultiAlternatives:
+    content = delivery.detail.get("content", {})
+    message = EmailMultiAlternatives(
+        subject=str(content.get("subject", "")),
+        body=str(content.get("text", "")),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+        headers={"Message-ID": message_id(delivery)},
+    )
+    if content.get("html"):
+        message.attach_alternative(str(content["html"]), "text/html")
+    return message
+
+
+class EmailSender:
+    def send(self, delivery: DeliveryAttempt) -> dict[str, Any]:
+        address = delivery.notification.user.email
+        if not address:
+            raise Skip("the learner has no email address")
+        message = build_message(delivery, address)
+        try:
+            connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+            message.connection = connection
+            message.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _by_code(exc.smtp_code, exc.smtp_error) from exc
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"smtp: {exc!r}") from exc
+        return {"message_id": message_id(delivery)}
+
+
+def _by_code(code: int, error: bytes | str) -> TemporaryFailure | PermanentFailure:
+    text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+    if 500 <= code < 600:
+        return PermanentFailure(f"smtp {code}: {text}")
+    return TemporaryFailure(f"smtp {code}: {text}")

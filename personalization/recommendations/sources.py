@@ -1,0 +1,277 @@
+"""Sources about what the learner already does: due reviews, weakest topics, goals behind pace.
+
+Scores (in [0, 1]) put due reviews first, then weak topics, then goals behind pace, and each
+grows with how pressing it is:
+
+- review: 0.75 + 0.25 * min(1, count / 20 + days overdue / 14);
+- weak_topic: 0.55 + 0.4 * gap * confidence, where gap = (WEAK_BELOW - p) / WEAK_BELOW for the
+  predicted success p on a medium question of the topic and confidence = n / (n + 10);
+- goal: 0.5 + 0.3 * deficit + 0.15 * urgency, where deficit is the minutes behind the pace as a
+  share of the target and urgency = min(1, 3 / days left).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from django.db.models import Count, Min
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from quiz.models import Quiz
+from quiz.selectors import quiz_visibility
+from study.models import GoalStatus, StudyGoal
+from study.selectors import goal_list, local_date, user_timezone
+
+from .. import knowledge
+from ..models import ReviewCard
+from ..selectors.knowledge import TARGET_BAND
+from .context import LearnerContext
+from .types import Recommendation, RecommendationType
+
+# Predicted success on a medium question below the target band's lower edge: a weak topic.
+WEAK_BELOW = TARGET_BAND[0]
+MAX_PER_SOURCE = 10
+MAX_GOALS = 50
+TOPICS_PER_SUBJECT = 2
+# Quizzes read to find one per weak subject (newest first).
+PRACTICE_QUIZ_ROWS = 200
+# A goal is behind when the minutes logged trail the even pace by more than this share of its
+# target (and at least GOAL_SLACK_MINUTES): a day's dip is not worth a nudge.
+GOAL_SLACK_SHARE = 0.05
+GOAL_SLACK_MINUTES = 5
+
+
+def _percent(p: float) -> int:
+    return round(100 * p)
+
+
+# --- due reviews --------------------------------------------------------------------------------
+
+
+def due_reviews(ctx: LearnerContext) -> list[Recommendation]:
+    """Due review cards, one suggestion per subject. Two queries."""
+    groups = list(
+        ReviewCard.objects.filter(user=ctx.user, due__lte=ctx.now)
+        .order_by()
+        .values("subject_id")
+        .annotate(count=Count("id"), oldest=Min("due"))
+        .order_by("oldest")[:MAX_PER_SOURCE]
+    )
+    names = ctx.visible_names({g["subject_id"] for g in groups if g["subject_id"] is not None})
+    return [_review(ctx, g["subject_id"], g["count"], g["oldest"], names) for g in groups]
+
+
+def _review(
+    ctx: LearnerContext,
+    subject_id: int | None,
+    count: int,
+    oldest: datetime.datetime,
+    names: dict[int, str],
+) -> Recommendation:
+    overdue_days = max(0.0, (ctx.now - oldest).total_seconds() / 86400)
+    name = names.get(subject_id) if subject_id is not None else None
+    if name is None:
+        reason = ngettext("%(count)d review is due", "%(count)d reviews are due", count) % {
+            "count": count
+        }
+    else:
+        reason = ngettext(
+            "%(count)d review is due in %(subject)s",
+            "%(count)d reviews are due in %(subject)s",
+            count,
+        ) % {"count": count, "subject": name}
+    return Recommendation(
+        type=RecommendationType.REVIEW,
+        key=f"review:{subject_id if name is not None else 'other'}",
+        score=0.75 + 0.25 * min(1.0, count / 20 + overdue_days / 14),
+        reason=reason,
+        item={"due_count": count, "oldest_due": oldest.isoformat()},
+        subject_id=subject_id if name is not None else None,
+    )
+
+
+# --- weakest topics -----------------------------------------------------------------------------
+
+
+def weak_topics(ctx: LearnerContext) -> list[Recommendation]:
+    """Topics (and subjects) where the learner's predicted success is below the target band,
+    with enough answers to say so: per subject its weakest topic and the next weakest (ranked
+    below it), each with a visible quiz of the subject to practise. Up to two queries
+    (subject names, quizzes)."""
+    found = sorted(_weak_pairs(ctx), key=lambda w: (w.p, w.skill))
+    names = ctx.visible_names({w.subject_id for w in found if w.subject_id is not None})
+    by_subject: dict[int | None, list[Recommendation]] = {}
+    recommendations = []
+    for weak in found:
+        name = names.get(weak.subject_id) if weak.subject_id is not None else None
+        earlier = by_subject.setdefault(weak.subject_id if name else None, [])
+        if len(earlier) == TOPICS_PER_SUBJECT:
+            continue
+        reason = _weak_reason(weak, name, weakest=not earlier)
+        if reason is None:
+            continue  # the skill is the name of a subject the learner may not see
+        recommendation = _weak_recommendation(weak, name, reason)
+        if earlier:  # never above the subject's weakest topic
+            score = min(recommendation.score, earlier[0].score - 0.01)
+            recommendation = replace(recommendation, score=score)
+        earlier.append(recommendation)
+        recommendations.append(recommendation)
+        if len(recommendations) == MAX_PER_SOURCE:
+            break
+    return _with_practice_quizzes(ctx, recommendations)
+
+
+@dataclass(frozen=True)
+class _Weak:
+    subject_id: int | None
+    subject_name: str | None  # as stored; maybe not visible to the learner
+    skill: str
+    p: float  # predicted success on a medium question
+    n: int
+
+    @property
+    def is_subject(self) -> bool:
+        """Topic-less questions train a skill named after their subject."""
+        return self.subject_name is not None and self.skill == self.subject_name[:200]
+
+
+def _weak_pairs(ctx: LearnerContext) -> Iterable[_Weak]:
+    """Predicted success on a medium question (`knowledge.predict` of a difficulty-0 item
+    without learned gains: the subject's logit plus the skill's), for every skill and subject
+    it was practised in. Logits are computed once per subject and per skill."""
+    subject_logits = {
+        pk: knowledge.ability_logit(learner, []) for pk, learner in ctx.abilities.items()
+    }
+    weak_logit = math.log(WEAK_BELOW / (1 - WEAK_BELOW))
+    for skill, state in ctx.skills.items():
+        skill_logit = knowledge.ability_logit(knowledge.Learner(), [state])
+        for subject_id, subject_name in ctx.skill_subjects.get(skill, {}).items():
+            z = subject_logits.get(subject_id, 0.0) + skill_logit
+            if z < weak_logit:
+                p = 1 / (1 + math.exp(-z))
+                yield _Weak(subject_id, subject_name, skill, p, state.n)
+
+
+def _weak_reason(weak: _Weak, name: str | None, *, weakest: bool) -> str | None:
+    values = {"subject": name, "topic": weak.skill, "percent": _percent(weak.p)}
+    if weak.is_subject:
+        if name is None:
+            return None
+        return _("Your predicted success in %(subject)s is low (%(percent)d%%)") % values
+    if name is None:
+        if weakest:
+            return _("Your weakest topic: %(topic)s (%(percent)d%% predicted)") % values
+        return _("A weak topic: %(topic)s (%(percent)d%% predicted)") % values
+    if weakest:
+        return _("Your weakest topic in %(subject)s: %(topic)s (%(percent)d%% predicted)") % values
+    return _("A weak topic in %(subject)s: %(topic)s (%(percent)d%% predicted)") % values
+
+
+def _weak_recommendation(weak: _Weak, name: str | None, reason: str) -> Recommendation:
+    subject_id = weak.subject_id if name is not None else None
+    return Recommendation(
+        type=RecommendationType.WEAK_TOPIC,
+        key=f"topic:{subject_id}:{weak.skill}",
+        score=0.55 + 0.4 * (WEAK_BELOW - weak.p) / WEAK_BELOW * knowledge.confidence(weak.n),
+        reason=reason,
+        item={"topic": weak.skill, "predicted_success": round(weak.p, 4), "answers": weak.n},
+        subject_id=subject_id,
+    )
+
+
+def _with_practice_quizzes(
+    ctx: LearnerContext, recommendations: list[Recommendation]
+) -> list[Recommendation]:
+    """Adds `item.quiz`: the newest quiz of the subject the learner may take (public or
+    their own), or None."""
+    subject_ids = {r.subject_id for r in recommendations if r.subject_id is not None}
+    quizzes: dict[int, dict[str, object]] = {}
+    if subject_ids:
+        rows = (
+            Quiz.objects.filter(quiz_visibility(ctx.user), subject_id__in=subject_ids)
+            .order_by("-created_at", "-id")
+            .values("id", "title", "difficulty", "subject_id")[:PRACTICE_QUIZ_ROWS]
+        )
+        for row in rows:
+            quiz = {"id": row["id"], "title": row["title"], "difficulty": row["difficulty"]}
+            quizzes.setdefault(row["subject_id"], quiz)
+    return [
+        replace(r, item={**r.item, "quiz": quizzes.get(r.subject_id) if r.subject_id else None})
+        for r in recommendations
+    ]
+
+
+# --- goals behind pace --------------------------------------------------------------------------
+
+
+def goals_behind(ctx: LearnerContext) -> list[Recommendation]:
+    """Active goals with a date still ahead whose logged minutes trail an even pace from the
+    goal's creation to its date (in the learner's time zone). Three queries."""
+    goals = list(
+        goal_list(user=ctx.user, status=GoalStatus.ACTIVE).filter(target_date__isnull=False)[
+            :MAX_GOALS
+        ]
+    )
+    if not goals:
+        return []
+    zone = user_timezone(ctx.user)
+    today = local_date(ctx.now, zone)
+    names = ctx.visible_names({g.subject_id for g in goals if g.subject_id is not None})
+    found = (_goal(goal, today, local_date(goal.created_at, zone), names) for goal in goals)
+    return [r for r in found if r is not None][:MAX_PER_SOURCE]
+
+
+def _goal(
+    goal: StudyGoal, today: datetime.date, start: datetime.date, names: dict[int, str]
+) -> Recommendation | None:
+    assert goal.target_date is not None
+    if today > goal.target_date or goal.logged_minutes >= goal.target_minutes:
+        return None
+    total_days = max(1, (goal.target_date - start).days + 1)
+    elapsed = min(total_days, max(0, (today - start).days + 1))
+    expected = goal.target_minutes * elapsed / total_days
+    slack = max(GOAL_SLACK_MINUTES, GOAL_SLACK_SHARE * goal.target_minutes)
+    if goal.logged_minutes >= expected - slack:
+        return None
+    days_left = (goal.target_date - today).days + 1  # today counts
+    per_day = math.ceil((goal.target_minutes - goal.logged_minutes) / days_left)
+    deficit = (expected - goal.logged_minutes) / goal.target_minutes
+    name = names.get(goal.subject_id) if goal.subject_id is not None else None
+    return Recommendation(
+        type=RecommendationType.GOAL,
+        key=f"goal:{goal.pk}",
+        score=0.5 + 0.3 * min(1.0, deficit) + 0.15 * min(1.0, 3 / days_left),
+        reason=_goal_reason(goal, days_left, per_day),
+        item={
+            "goal": {
+                "id": goal.pk,
+                "title": goal.title,
+                "target_minutes": goal.target_minutes,
+                "logged_minutes": goal.logged_minutes,
+                "target_date": goal.target_date.isoformat(),
+                "progress_percentage": goal.progress_percentage,
+            },
+            "minutes_per_day": per_day,
+        },
+        subject_id=goal.subject_id if name is not None else None,
+    )
+
+
+def _goal_reason(goal: StudyGoal, days_left: int, per_day: int) -> str:
+    return ngettext(
+        "Behind on your goal “%(title)s”: %(done)d of %(target)d minutes with %(days)d day "
+        "left (about %(per_day)d minutes a day)",
+        "Behind on your goal “%(title)s”: %(done)d of %(target)d minutes with %(days)d days "
+        "left (about %(per_day)d minutes a day)",
+        days_left,
+    ) % {
+        "title": goal.title,
+        "done": goal.logged_minutes,
+        "target": goal.target_minutes,
+        "days": days_left,
+        "per_day": per_day,
+    }

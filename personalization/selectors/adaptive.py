@@ -1,0 +1,57 @@
+"""The success predictor behind adaptive quiz attempts (installed into `quiz.adaptive`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import Q
+
+from quiz.services import Candidate
+
+from .. import knowledge
+from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState
+from .knowledge import answer_skills
+
+
+def predict_success(user_id: int, candidates: Sequence[Candidate]) -> list[float]:
+    """P(correct) of the learner on each candidate question, with the learned difficulty of
+    the question (its authored level until somebody answered it). Three queries."""
+    learners = _learners(user_id, {c.subject_id for c in candidates})
+    skills_of = [answer_skills(list(c.topics), c.subject_name) for c in candidates]
+    names = {skill for skills in skills_of for skill in skills}
+    states = {
+        row.skill: knowledge.SkillState(row.ability, row.n_observations, row.recent)
+        for row in LearnerSkillState.objects.filter(user_id=user_id, skill__in=names)
+    }
+    items = _items([c.question_id for c in candidates])
+    return [
+        knowledge.predict(
+            learners.get(candidate.subject_id, knowledge.Learner()),
+            [states.get(skill, knowledge.SkillState()) for skill in skills],
+            items.get(candidate.question_id)
+            or knowledge.Item(knowledge.AUTHORED_DIFFICULTY.get(candidate.difficulty, 0.0)),
+        )
+        for candidate, skills in zip(candidates, skills_of, strict=True)
+    ]
+
+
+def _learners(user_id: int, subject_ids: set[int | None]) -> dict[int | None, knowledge.Learner]:
+    """The learner's ability per subject (None: quizzes without a subject), as the update
+    keeps it (`services.knowledge`)."""
+    ids = [pk for pk in subject_ids if pk is not None]
+    wanted = Q(subject_id__in=ids) | (Q(subject__isnull=True) if None in subject_ids else Q())
+    if not ids and None not in subject_ids:
+        return {}
+    return {
+        row.subject_id: knowledge.Learner(row.ability, row.n, row.recent, row.last)
+        for row in LearnerAbility.objects.filter(wanted, user_id=user_id)
+    }
+
+
+def _items(question_ids: list[int]) -> dict[int, knowledge.Item]:
+    items = {}
+    for row in ItemDifficulty.objects.filter(question_id__in=question_ids):
+        gains = [float(g) for g in row.gains][: knowledge.N_GAINS]
+        gains += [0.0] * (knowledge.N_GAINS - len(gains))
+        items[row.question_id] = knowledge.Item(row.difficulty, row.n, gains)
+    return items

@@ -1,0 +1,111 @@
+"""Reads of spaced review: the learner's own cards only, and only questions they can still see."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from quiz.models import Choice, ShowAnswers
+from quiz.selectors import attempt_in_progress, correct_answer
+from studymate_api.core.errors import NotFound
+
+from ..models import ReviewCard, ReviewKind, ReviewState
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+STATE_NAMES = {
+    ReviewState.LEARNING: "learning",
+    ReviewState.REVIEW: "review",
+    ReviewState.RELEARNING: "relearning",
+}
+
+
+def _reviewable(user: User) -> QuerySet[ReviewCard]:
+    """The learner's cards, minus questions of quizzes that are no longer visible to them."""
+    visible = Q(kind=ReviewKind.CONCEPT) | Q(question__quiz__is_public=True)
+    return ReviewCard.objects.filter(visible | Q(question__quiz__owner=user), user=user)
+
+
+def review_due_list(*, user: User, now: datetime.datetime | None = None) -> QuerySet[ReviewCard]:
+    """Cards due by `now` (default: now), the most overdue first. Three queries a page."""
+    choices = Prefetch("question__choices", queryset=Choice.objects.order_by("order", "id"))
+    return (
+        _reviewable(user)
+        .filter(due__lte=now or timezone.now())
+        .select_related("question__quiz", "subject")
+        .prefetch_related(choices)
+        .order_by("due", "id")
+    )
+
+
+def review_card_locked(*, user: User, card_id: int) -> ReviewCard:
+    """The learner's card, locked for rating; anyone else's is not found."""
+    card = (
+        _reviewable(user)
+        .select_for_update(of=("self",))
+        .select_related("user", "question__quiz", "subject")
+        .filter(pk=card_id)
+        .first()
+    )
+    if card is None:
+        raise NotFound(_("Review card not found."))
+    return card
+
+
+def review_answer_revealed(card: ReviewCard) -> bool:
+    """Whether a reviewed question card may show its right answer: the quiz's `show_answers`
+    decides, and "after finishing" waits until the learner has no attempt of it in progress."""
+    question = card.question
+    if question is None:
+        return False
+    show = question.quiz.show_answers
+    if show == ShowAnswers.IMMEDIATELY:
+        return True
+    return show == ShowAnswers.AFTER_FINISH and not attempt_in_progress(
+        user=card.user, quiz_id=question.quiz_id
+    )
+
+
+def review_card_row(card: ReviewCard, *, reviewed: bool = False, reveal: bool = False) -> Any:
+    """The card as the learner sees it: the front (question or concept) always, the back (right
+    answer and explanation, or the concept's context) only after rating it."""
+    question = card.question
+    subject = card.subject
+    return {
+        "id": card.pk,
+        "kind": card.kind,
+        "subject": None if subject is None else {"id": subject.pk, "name": subject.name},
+        "question": None if question is None else _question_front(question),
+        "concept": card.concept or None,
+        "state": STATE_NAMES.get(ReviewState(card.state), "learning"),
+        "due": card.due,
+        "last_review": card.last_review,
+        "reps": card.reps,
+        "lapses": card.lapses,
+        "answer": _back(card, reveal=reveal) if reviewed else None,
+    }
+
+
+def _question_front(question: Any) -> dict[str, Any]:
+    return {
+        "id": question.pk,
+        "quiz": question.quiz_id,
+        "question_type": question.question_type,
+        "text": question.text,
+        "choices": [{"id": c.pk, "text": c.text} for c in question.choices.all()],
+    }
+
+
+def _back(card: ReviewCard, *, reveal: bool) -> dict[str, Any]:
+    question = card.question
+    if question is None:
+        return {"correct_answer": None, "explanation": card.context, "summary": card.summary_id}
+    if not reveal:
+        return {"correct_answer": None, "explanation": None, "summary": None}
+    explanation = question.explanation
+    return {"correct_answer": correct_answer(question), "explanation": explanation, "summary": None}

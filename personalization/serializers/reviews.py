@@ -1,0 +1,76 @@
+"""Input and output of the spaced-review endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from studymate_api.core.serializers import StrictInputSerializer
+
+RATING_CHOICES = ["again", "hard", "good", "easy"]
+
+
+class ReviewRateInputSerializer(StrictInputSerializer):
+    rating = serializers.ChoiceField(
+        choices=RATING_CHOICES,
+        help_text="How well you recalled it: `again` (forgot) brings the card back soonest, "
+        "`easy` pushes it furthest.",
+    )
+
+
+class SubjectRowSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ReviewChoiceSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class ReviewQuestionSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    quiz = serializers.IntegerField()
+    question_type = serializers.CharField()
+    text = serializers.CharField()
+    choices = ReviewChoiceSerializer(many=True)
+
+
+class ReviewAnswerSerializer(serializers.Serializer[Any]):
+    """The back of the card, only in the answer to a rating."""
+
+    correct_answer = serializers.JSONField(
+        allow_null=True,
+        help_text="Question cards: the right answer in the shape `submit-answer` takes; null "
+        "when the quiz does not show answers (yet).",
+    )
+    explanation = serializers.CharField(
+        allow_null=True,
+        help_text="Question cards: the author's explanation (null when answers are not shown); "
+        "concept cards: the summary's sentence about the concept.",
+    )
+    summary = serializers.IntegerField(
+        allow_null=True, help_text="Concept cards: the summary the concept comes from."
+    )
+
+
+class ReviewCardOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["question", "concept"])
+    subject = SubjectRowSerializer(allow_null=True)
+    question = ReviewQuestionSerializer(allow_null=True, help_text="Question cards: the front.")
+    concept = serializers.CharField(allow_null=True, help_text="Concept cards: the front.")
+    state = serializers.ChoiceField(choices=["learning", "review", "relearning"])
+    due = serializers.DateTimeField(help_text="When the card is due next.")
+    last_review = serializers.DateTimeField(allow_null=True)
+    reps = serializers.IntegerField()
+    lapses = serializers.IntegerField()
+    answer = ReviewAnswerSerializer(allow_null=True)
+
+
+class ReviewCardPageSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReviewCardOutputSerializer(many=True)

@@ -1,0 +1,1 @@
+"""WebSocket consumers of the realtime domain; `base.JsonConsumer` is the shared base."""

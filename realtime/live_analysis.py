@@ -1,0 +1,262 @@
+"""The analyzer on the stream: activity events in, `metrics` and `feedback` events out.
+
+Hot path, built for ~1,000 events/s with p99 < 100 ms from a learner's event to their metrics:
+a batch from the stream (up to STREAM_BATCH_SIZE events) costs one cache read of the session
+metas, one of the analyzer states, one write of the states and one gathered send on the channel
+layer, whatever its size; the analyzer folds each event into the stored state in O(1).
+
+Where it runs: the `stream` process (`manage.py realtime_analytics_management
+--start-streaming`) with Redis; inside the web process when REALTIME_ANALYZER_IN_PROCESS is on
+(the embedded default: the in-process stream and channel layer exist only in that process).
+
+One consumer at a time: a session's state is read, folded and written back per batch, so two
+consumers of the group handling events of the same session at once would overwrite each
+other's folds. Run exactly one `stream` process (it handles several thousand events a second);
+when it dies, its replacement takes over the messages it held after STREAM_CLAIM_IDLE_MS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import structlog
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import translation
+
+from studymate_api.streaming import StreamMessage, StreamProcessor, get_stream_processor
+from studymate_api.streaming.backend import parse_id
+
+from .analysis import (
+    ACTIVITY_EVENTS,
+    AnalyzerState,
+    Feedback,
+    Metrics,
+    apply_event,
+    event_from_payload,
+    metrics_of,
+)
+from .broadcast import Event, LoopSender, learner_group
+from .selectors.sessions import live_session_metas
+from .session_state import SessionMeta, analysis_load_many, analysis_store_many
+from .streams import ACTIVITY_STREAM, ANALYZER_GROUP
+
+logger = structlog.get_logger(__name__)
+
+
+class Sender(Protocol):
+    def send_many(self, deliveries: Iterable[tuple[str, Event]]) -> int: ...
+
+
+def metrics_event(meta: SessionMeta, metrics: Metrics, state: AnalyzerState, ref: Any) -> Event:
+    return {
+        "type": "metrics",
+        "session_id": meta.session_id,
+        **metrics.as_dict(),
+        "at": state.as_of,
+        "analyzed_at": time.time(),  # with `at`: how far behind the analyzer runs
+        "ref": ref,
+    }
+
+
+def feedback_event(meta: SessionMeta, item: Feedback) -> Event:
+    return {"type": "feedback", "session_id": meta.session_id, **item.as_dict()}
+
+
+def _by_session(batch: Sequence[StreamMessage]) -> dict[str, list[StreamMessage]]:
+    grouped: dict[str, list[StreamMessage]] = {}
+    for message in batch:
+        session_id = message.payload.get("session_id")
+        if isinstance(session_id, str):
+            grouped.setdefault(session_id, []).append(message)
+    return grouped
+
+
+def _newer(message_id: str, last: str) -> bool:
+    return not last or parse_id(message_id) > parse_id(last)
+
+
+def _fold(
+    meta: SessionMeta, state: AnalyzerState, messages: list[StreamMessage]
+) -> tuple[list[Feedback], Any, bool]:
+    """Fold the session's messages into its state: (feedback, last client ref, changed)."""
+    feedback: list[Feedback] = []
+    ref, changed = None, False
+    with translation.override(meta.language):  # the feedback is written in their language
+        for message in messages:
+            event = event_from_payload(message.payload)
+            stale = not _newer(message.id, state.last_message_id)
+            if event is None or stale or message.payload.get("user_id") != meta.user_id:
+                continue
+            feedback += apply_event(state, event, meta.profile)
+            state.last_message_id = message.id
+            ref = message.payload.get("ref", ref)
+            changed = True
+    return feedback, ref, changed
+
+
+class LiveClock:
+    """Clock ticks for the sessions this analyzer saw activity of lately: while a learner
+    sends nothing (idle, or gone without a word) their metrics still follow the time that
+    passes, every `interval` seconds. Ticks go through the stream like any event, so the
+    analyzer stays the only writer of a session's state. Process-local: a hint, not state —
+    after a restart, the sweep's ticks (every minute) cover the sessions until they send again.
+    """
+
+    def __init__(self, interval: float, *, forget_after: float) -> None:
+        self.interval = interval
+        self.forget_after = forget_after
+        self._last_event: dict[str, tuple[int, float]] = {}  # session -> (user, wall time)
+        self._lock = threading.Lock()
+
+    def saw(self, session_id: str, user_id: int, at: float | None = None) -> None:
+        with self._lock:
+            self._last_event[session_id] = (user_id, time.time() if at is None else at)
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._last_event.pop(session_id, None)
+
+    def due(self, now: float) -> list[dict[str, Any]]:
+        """Tick events for the sessions quiet for at least one interval."""
+        with self._lock:
+            for session_id, (_user, seen) in list(self._last_event.items()):
+                if now - seen > self.forget_after:
+                    del self._last_event[session_id]
+            quiet = [
+                (session_id, user_id)
+                for session_id, (user_id, seen) in self._last_event.items()
+                if now - seen >= self.interval
+            ]
+        return [
+            {"session_id": session_id, "user_id": user_id, "event": "tick", "at": now}
+            for session_id, user_id in quiet
+        ]
+
+    def run(self, processor: StreamProcessor, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
+            ticks = self.due(time.time())
+            if not ticks:
+                continue
+            try:
+                processor.publish_many(ACTIVITY_STREAM, ticks)
+            except Exception:  # Redis away: the next interval tries again
+                logger.warning("learning_clock_ticks_failed", sessions=len(ticks), exc_info=True)
+
+    def start(self, processor: StreamProcessor, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(
+            target=self.run, args=(processor, stop), name="realtime-clock", daemon=True
+        )
+        thread.start()
+        return thread
+
+    @classmethod
+    def from_settings(cls) -> LiveClock:
+        return cls(
+            settings.REALTIME_ANALYZER_TICK_SECONDS,
+            forget_after=settings.REALTIME_SESSION_IDLE_SECONDS + 60,
+        )
+
+
+def _note_sessions(
+    clock: LiveClock | None, grouped: dict[str, list[StreamMessage]], metas: dict[str, SessionMeta]
+) -> None:
+    if clock is None:
+        return
+    for session_id, messages in grouped.items():
+        meta = metas.get(session_id)
+        if meta is None:
+            clock.forget(session_id)  # ended
+        elif any(message.payload.get("event") in ACTIVITY_EVENTS for message in messages):
+            clock.saw(session_id, meta.user_id)
+
+
+def analyze_batch(
+    batch: Sequence[StreamMessage], clock: LiveClock | None = None
+) -> list[tuple[str, Event]]:
+    """Fold a batch into the stored analyzer states; returns the events to send. Events of
+    ended or unknown sessions are dropped; redelivered ones are skipped (idempotent)."""
+    grouped = _by_session(batch)
+    metas = live_session_metas(list(grouped))
+    _note_sessions(clock, grouped, metas)
+    states = analysis_load_many(metas.values())
+    deliveries: list[tuple[str, Event]] = []
+    changed_states: dict[str, AnalyzerState] = {}
+    for session_id, meta in metas.items():
+        state = states[session_id]
+        feedback, ref, changed = _fold(meta, state, grouped[session_id])
+        if not changed:
+            continue
+        changed_states[session_id] = state
+        group = learner_group(meta.user_id)
+        metrics = metrics_of(state, meta.profile)
+        deliveries.append((group, metrics_event(meta, metrics, state, ref)))
+        deliveries += [(group, feedback_event(meta, item)) for item in feedback]
+    analysis_store_many(changed_states)
+    return deliveries
+
+
+def activity_handler(sender: Sender, clock: LiveClock | None = None) -> Any:
+    """The batch handler to register on the activity stream."""
+
+    def handle(batch: Sequence[StreamMessage]) -> None:
+        try:
+            deliveries = analyze_batch(batch, clock)
+        finally:
+            # The database is only read when the cache lost a session; like a request, a
+            # batch must not keep a connection open (CONN_MAX_AGE decides).
+            close_old_connections()
+        failed = sender.send_many(deliveries)
+        if failed:
+            logger.warning("learning_metrics_not_delivered", failed=failed)
+
+    return handle
+
+
+def register_analyzer(processor: StreamProcessor, sender: Sender) -> LiveClock:
+    """Register the analyzer; returns its clock, for the caller to `start`."""
+    clock = LiveClock.from_settings()
+    processor.register_handler(ACTIVITY_STREAM, ANALYZER_GROUP, activity_handler(sender, clock))
+    return clock
+
+
+def consumer_name(role: str) -> str:
+    """A consumer name unique to this process (a restarted process gets its pending back
+    only under the same name; the pid differs, so the reclaim takes them over instead)."""
+    return f"{role}-{os.uname().nodename}-{os.getpid()}"
+
+
+class InProcessAnalyzer:
+    """The analyzer on a daemon thread of the web process, sending on the web loop."""
+
+    _instance: InProcessAnalyzer | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.sender = LoopSender(loop)
+        self.processor = get_stream_processor()
+        self.stop = threading.Event()
+        register_analyzer(self.processor, self.sender).start(self.processor, self.stop)
+        self.thread = threading.Thread(target=self._run, name="realtime-analyzer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        self.processor.run(
+            ACTIVITY_STREAM, ANALYZER_GROUP, consumer_name("web"), stop_event=self.stop
+        )
+
+    @classmethod
+    def ensure(cls, loop: asyncio.AbstractEventLoop) -> InProcessAnalyzer:
+        """Start it once per process; later calls point its sends at `loop` (the running one:
+        test runners start a new loop per test)."""
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls(loop)
+            else:
+                cls._instance.sender.use_loop(loop)
+            return cls._instance

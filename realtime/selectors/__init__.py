@@ -1,0 +1,1 @@
+"""The realtime domain's reads; import from the modules (rooms, sessions ...)."""

@@ -1,0 +1,1 @@
+"""The realtime domain's writes; import from the modules (rooms, sessions ...)."""

@@ -1,0 +1,11 @@
+"""The study cache tags other apps put on values they read from study data."""
+
+from __future__ import annotations
+
+from ..caching import LEARNERS_TAG, SUBJECTS_TAG, progress_tag
+
+
+def study_learner_cache_tags(*, user_id: int) -> tuple[str, ...]:
+    """Tags for a value read from one learner's study data (progress, goals, summaries' subjects)
+    and the subjects they can see: the study services invalidate them on every such write."""
+    return (SUBJECTS_TAG, LEARNERS_TAG, progress_tag(user_id))

@@ -1,0 +1,186 @@
+"""Admin for plans and credit packs (synced to Stripe by an action), discounts (mirrored to
+Stripe on save), the credit ledger (read-only, with adjustments added through the service),
+payments and webhook events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from studymate_api.core.errors import ApplicationError
+
+from .models import CreditLedger, CreditPack, Discount, Payment, SubscriptionPlan, WebhookEvent
+from .services.credits import credits_adjust
+from .services.discounts import discount_mirror_to_stripe
+from .services.plans import pack_sync_to_stripe, plan_sync_to_stripe
+
+
+@admin.register(SubscriptionPlan)
+class SubscriptionPlanAdmin(admin.ModelAdmin[SubscriptionPlan]):
+    list_display = (
+        "code",
+        "name",
+        "price_amount",
+        "currency",
+        "interval",
+        "monthly_credits",
+        "is_active",
+        "stripe_price_id",
+    )
+    list_filter = ("is_active", "currency", "interval")
+    readonly_fields = ("stripe_product_id", "stripe_price_id", "created_at", "updated_at")
+    actions = ("sync_with_stripe",)
+
+    @admin.action(description=_("Create or update the Stripe product and price"))
+    def sync_with_stripe(self, request: HttpRequest, queryset: QuerySet[SubscriptionPlan]) -> None:
+        for plan in queryset:
+            try:
+                done = plan_sync_to_stripe(plan=plan)
+            except ApplicationError as error:
+                self.message_user(request, f"{plan.code}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{plan.code}: {', '.join(done) or 'up to date'}")
+
+
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin[CreditPack]):
+    list_display = (
+        "code",
+        "name",
+        "credits",
+        "price_amount",
+        "currency",
+        "is_active",
+        "stripe_price_id",
+    )
+    list_filter = ("is_active", "currency")
+    search_fields = ("code", "name")
+    readonly_fields = ("stripe_product_id", "stripe_price_id", "created_at", "updated_at")
+    actions = ("sync_with_stripe",)
+
+    @admin.action(description=_("Create or update the Stripe product and one-time price"))
+    def sync_with_stripe(self, request: HttpRequest, queryset: QuerySet[CreditPack]) -> None:
+        for pack in queryset:
+            try:
+                done = pack_sync_to_stripe(pack=pack)
+            except ApplicationError as error:
+                self.message_user(request, f"{pack.code}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{pack.code}: {', '.join(done) or 'up to date'}")
+
+
+@admin.register(Discount)
+class DiscountAdmin(admin.ModelAdmin[Discount]):
+    list_display = (
+        "code",
+        "percent_off",
+        "amount_off",
+        "currency",
+        "valid_until",
+        "max_redemptions",
+        "is_active",
+        "stripe_promotion_code_id",
+    )
+    list_filter = ("is_active", "first_subscription_only")
+    search_fields = ("code", "name")
+    filter_horizontal = ("plans",)
+    readonly_fields = ("stripe_coupon_id", "stripe_promotion_code_id", "created_at")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # After the plans are saved: the Stripe coupon is limited to their products.
+        super().save_related(request, form, formsets, change)
+        try:
+            mirrored = discount_mirror_to_stripe(discount=form.instance)
+        except ApplicationError as error:
+            self.message_user(
+                request, _("Not mirrored to Stripe: %s") % error.message, messages.WARNING
+            )
+            return
+        if not mirrored:
+            self.message_user(
+                request, _("Billing is not configured: not mirrored to Stripe."), messages.WARNING
+            )
+
+
+class CreditAdjustmentForm(forms.ModelForm[CreditLedger]):
+    """An adjustment: who, how many credits (negative removes), and why."""
+
+    class Meta:
+        model = CreditLedger
+        fields = ("user", "delta", "reference")
+        labels = {"reference": _("Reason")}
+
+
+@admin.register(CreditLedger)
+class CreditLedgerAdmin(admin.ModelAdmin[CreditLedger]):
+    """The ledger is append-only: rows are never changed or deleted; "add" records an
+    adjustment through `credits_adjust` (with its reason and the admin who made it)."""
+
+    list_display = ("created_at", "user", "delta", "balance_after", "reason", "reference")
+    list_filter = ("reason",)
+    search_fields = ("user__email", "reference", "idempotency_key")
+    list_select_related = ("user",)
+    form = CreditAdjustmentForm
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: CreditLedger, form: Any, change: bool) -> None:
+        admin_user = request.user
+        assert isinstance(admin_user, User)
+        entry = credits_adjust(user=obj.user, delta=obj.delta, note=obj.reference, admin=admin_user)
+        obj.pk = entry.pk
+        obj.balance_after = entry.balance_after
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("user", "delta", "reference")
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin[Payment]):
+    list_display = (
+        "paid_at",
+        "user",
+        "kind",
+        "plan",
+        "credit_pack",
+        "amount_paid",
+        "currency",
+        "status",
+    )
+    list_filter = ("kind", "status", "currency")
+    search_fields = (
+        "user__email",
+        "stripe_invoice_id",
+        "stripe_checkout_session_id",
+        "invoice_number",
+    )
+    list_select_related = ("user", "plan", "credit_pack")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin[WebhookEvent]):
+    list_display = ("received_at", "event_type", "stripe_event_id", "outcome", "processed_at")
+    list_filter = ("event_type",)
+    search_fields = ("stripe_event_id",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

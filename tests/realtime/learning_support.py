@@ -1,0 +1,73 @@
+"""Shared helpers of the learning session tests: sessions through the services, sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from realtime.models import LearningSession
+from realtime.services.sessions import learning_session_start
+from study.models import Subject
+from studymate_api.asgi import application
+
+ORIGIN = (b"origin", b"http://localhost")
+LEARNING_PATH = "/ws/learning/analytics/"
+
+
+def make_subject(user: User, name: str = "Biology") -> Subject:
+    return Subject.objects.create(name=name, created_by=user)
+
+
+def start_session(user: User, subject: Subject | None = None) -> LearningSession:
+    subject = subject or make_subject(user)
+    return learning_session_start(user=user, subject_id=subject.pk)
+
+
+def access_token(user: User) -> str:
+    return str(AccessToken.for_user(user))
+
+
+def learning_socket(
+    user: User | None = None, *, token: str | None = None, headers: list[Any] | None = None
+) -> WebsocketCommunicator:
+    token = token if token is not None else (access_token(user) if user else None)
+    query = f"?token={token}" if token is not None else ""
+    return WebsocketCommunicator(
+        application, f"{LEARNING_PATH}{query}", headers=[ORIGIN, *(headers or [])]
+    )
+
+
+async def next_event(
+    socket: WebsocketCommunicator, kind: str | None = None, timeout: float = 3.0
+) -> dict[str, Any]:
+    """The next event (of `kind`, skipping others) the server sent to `socket`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        output = await socket.receive_output(timeout=max(0.01, deadline - loop.time()))
+        assert output["type"] == "websocket.send", output
+        event = json.loads(output["text"])
+        if kind is None or event["type"] == kind:
+            return dict(event)
+
+
+async def close_code(socket: WebsocketCommunicator, timeout: float = 3.0) -> int:
+    """Reads until the server closes the socket; its close code."""
+    while True:
+        output = await socket.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return int(output.get("code", 1000))
+
+
+async def activity(
+    socket: WebsocketCommunicator, session: LearningSession | str, event: str, **extra: Any
+) -> None:
+    session_id = session if isinstance(session, str) else str(session.pk)
+    await socket.send_json_to(
+        {"type": "activity", "session_id": session_id, "event": event, **extra}
+    )
