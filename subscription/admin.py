@@ -4,6 +4,8 @@ payments and webhook events."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -19,6 +21,21 @@ from .models import CreditLedger, CreditPack, Discount, Payment, SubscriptionPla
 from .services.credits import credits_adjust
 from .services.discounts import discount_mirror_to_stripe
 from .services.plans import pack_sync_to_stripe, plan_sync_to_stripe
+
+
+def _report_sync(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    code: str,
+    sync: Callable[[], list[str]],
+) -> None:
+    """Runs one Stripe sync and tells the admin what changed, or why it could not."""
+    try:
+        done = sync()
+    except ApplicationError as error:
+        model_admin.message_user(request, f"{code}: {error.message}", messages.ERROR)
+        return
+    model_admin.message_user(request, f"{code}: {', '.join(done) or 'up to date'}")
 
 
 @admin.register(SubscriptionPlan)
@@ -40,12 +57,7 @@ class SubscriptionPlanAdmin(admin.ModelAdmin[SubscriptionPlan]):
     @admin.action(description=_("Create or update the Stripe product and price"))
     def sync_with_stripe(self, request: HttpRequest, queryset: QuerySet[SubscriptionPlan]) -> None:
         for plan in queryset:
-            try:
-                done = plan_sync_to_stripe(plan=plan)
-            except ApplicationError as error:
-                self.message_user(request, f"{plan.code}: {error.message}", messages.ERROR)
-                continue
-            self.message_user(request, f"{plan.code}: {', '.join(done) or 'up to date'}")
+            _report_sync(self, request, plan.code, partial(plan_sync_to_stripe, plan=plan))
 
 
 @admin.register(CreditPack)
@@ -67,12 +79,7 @@ class CreditPackAdmin(admin.ModelAdmin[CreditPack]):
     @admin.action(description=_("Create or update the Stripe product and one-time price"))
     def sync_with_stripe(self, request: HttpRequest, queryset: QuerySet[CreditPack]) -> None:
         for pack in queryset:
-            try:
-                done = pack_sync_to_stripe(pack=pack)
-            except ApplicationError as error:
-                self.message_user(request, f"{pack.code}: {error.message}", messages.ERROR)
-                continue
-            self.message_user(request, f"{pack.code}: {', '.join(done) or 'up to date'}")
+            _report_sync(self, request, pack.code, partial(pack_sync_to_stripe, pack=pack))
 
 
 @admin.register(Discount)
