@@ -34,7 +34,7 @@ def recipient_for(user: User, preference: NotificationPreference | None = None) 
     unless already loaded with select_related."""
     if preference is None:
         try:
-            preference = user.notification_preference  # type: ignore[attr-defined]
+            preference = user.notification_preference
         except ObjectDoesNotExist:
             preference = NotificationPreference(user=user)
     return Recipient(
