@@ -4,11 +4,12 @@ weaknesses, best study hours, streak risk, validation and caching, through the H
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -255,6 +256,12 @@ def test_analysis_details_show_the_evidence(
 
 
 class TestStreakRisk:
+    @pytest.fixture(autouse=True)
+    def _english(self) -> Iterator[None]:
+        """The reasons are checked in English (Korean is the default language)."""
+        with translation.override("en"):
+            yield
+
     def progress(self, user: User, subject: Subject, last: datetime.date) -> None:
         StudyProgress.objects.create(
             user=user, subject=subject, streak_days=4, last_study_date=last, sessions_count=4
