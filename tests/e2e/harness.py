@@ -36,6 +36,7 @@ STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 # PostgreSQL on a port where nothing listens; the password must never reach a response body.
 DEAD_DATABASE_URL = "postgres://studymate:e2e-hunter2-secret@127.0.0.1:1/nope"
+E2E_STREAM_KEY_PREFIX = f"studymate-e2e-{os.getpid()}:stream:"
 
 
 def base_env(**overrides: str) -> dict[str, str]:
@@ -63,6 +64,9 @@ def server_env(**overrides: str) -> dict[str, str]:
     )
     if redis_url := os.environ.get("REDIS_URL", "").strip():
         env["REDIS_URL"] = redis_url
+        # Streams of their own: a consumer the test process itself runs on the same Redis
+        # (the in-process analyzer of the consumer tests) must not take the servers' events.
+        env["STREAM_KEY_PREFIX"] = E2E_STREAM_KEY_PREFIX
     env.update(overrides)
     return env
 
