@@ -64,21 +64,32 @@ def page_request(params: Mapping[str, Any]) -> PageRequest:
     """`?page=` must be a positive integer (else 404, like DRF); a bad `?page_size=` falls back
     to the default and a large one is capped, like DRF."""
     pagination = StandardPagination
-    raw_page = str(params.get("page", "1") or "1")
-    if not raw_page.isdigit() or int(raw_page) < 1:
+    number = _positive_int(str(params.get("page", "1") or "1"))
+    if number is None:
         raise NotFound(_("Invalid page."))
     size = pagination.page_size
-    raw_size = str(params.get(pagination.page_size_query_param, "") or "")
-    if raw_size.isdigit() and int(raw_size) > 0:
-        size = min(int(raw_size), pagination.max_page_size)
-    return PageRequest(number=int(raw_page), size=size)
+    raw_size = _positive_int(str(params.get(pagination.page_size_query_param, "") or ""))
+    if raw_size is not None:
+        size = min(raw_size, pagination.max_page_size)
+    return PageRequest(number=number, size=size)
+
+
+# Past this no page can exist, and an offset this large overflows the database's integers.
+_MAX_DIGITS = 12
+
+
+def _positive_int(raw: str) -> int | None:
+    # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit() accepts.
+    if not raw.isdecimal() or len(raw) > _MAX_DIGITS or int(raw) < 1:
+        return None
+    return int(raw)
 
 
 def page_of(queryset: QuerySet[M], page: PageRequest, render: Callable[[M], Row]) -> Page:
     """Two queries whatever the page holds: the count and the rows."""
     count = queryset.count()
-    objects = list(queryset[page.offset : page.offset + page.size])
     _check_in_range(page, count)
+    objects = list(queryset[page.offset : page.offset + page.size])
     rows = tuple(encode(render(obj)) for obj in objects)
     return Page(count=count, number=page.number, size=page.size, rows=rows)
 

@@ -7,6 +7,11 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studymate_api.settings")
 
+from studymate_api.observability.tracing import configure_tracing
+
+# Before Django loads its middleware: the Django instrumentation adds one (no-op when unset).
+configure_tracing("web")
+
 # Django must be set up before anything imports models (consumers, middleware).
 django_asgi_app = get_asgi_application()
 

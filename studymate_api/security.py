@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from django.conf import settings
@@ -23,13 +24,28 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit: int | None = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and self._declared_length(request) > limit:
+        if limit is not None and self._body_length(request) > limit:
             return error_response(413, "payload_too_large", _("The request body is too large."))
         return self.get_response(request)
 
     @staticmethod
-    def _declared_length(request: HttpRequest) -> int:
+    def _body_length(request: HttpRequest) -> int:
+        if not request.META.get("CONTENT_LENGTH"):
+            return _spooled_length(request)
         try:
-            return int(request.META.get("CONTENT_LENGTH") or 0)
+            return int(request.META["CONTENT_LENGTH"])
         except ValueError:
             return 0
+
+
+def _spooled_length(request: HttpRequest) -> int:
+    """A chunked upload has no Content-Length; ASGI servers hand Django such a body already
+    spooled to a file, so its size is known without reading it (WSGI streams are not seekable
+    and count as empty, as Django reads them)."""
+    stream = getattr(request, "_stream", None)
+    if stream is None or not stream.seekable():
+        return 0
+    position = stream.tell()
+    end = int(stream.seek(0, os.SEEK_END))
+    stream.seek(position)
+    return end

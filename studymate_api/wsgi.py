@@ -6,4 +6,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studymate_api.settings")
 
+from studymate_api.observability.tracing import configure_tracing
+
+# Before Django loads its middleware: the Django instrumentation adds one (no-op when unset).
+configure_tracing("web")
+
 application = get_wsgi_application()

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 
 from studymate_api.core.errors import ApplicationError
 from studymate_api.metrics import websocket_connected, websocket_disconnected
+from studymate_api.observability.request_id import bind_connection_request_id
 
 from ..auth import CLOSE_FORBIDDEN, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED
 from ..broadcast import EVENT_MESSAGE_TYPE
@@ -97,6 +98,8 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     # Handshake and teardown
 
     async def connect(self) -> None:
+        # Every log line of this socket carries the handshake's request id (or a new one).
+        self.request_id = bind_connection_request_id(self.scope)
         self._groups_joined = set()
         self._bucket = TokenBucket(
             self.rate_per_second or settings.REALTIME_WS_RATE_PER_SECOND,
@@ -170,7 +173,7 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             raise ClientError("message_too_big", message)
         try:
             value = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             raise ClientError("invalid_json", _("The message is not valid JSON.")) from None
         if not isinstance(value, dict):
             raise ClientError("invalid_message", _("A message is a JSON object with a type."))

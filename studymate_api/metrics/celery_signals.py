@@ -84,7 +84,7 @@ def _on_worker_init(**_: Any) -> None:
         start_worker_exporter(port)
 
 
-def start_worker_exporter(port: int, address: str = "0.0.0.0") -> WSGIServer:  # noqa: S104
+def start_worker_exporter(port: int, address: str = "0.0.0.0") -> WSGIServer:  # noqa: S104  # nosec B104
     """Serves this worker's metrics on `port` (0: any free port) from a daemon thread.
 
     Workers run in their own containers, whose metrics files the web process cannot read. The

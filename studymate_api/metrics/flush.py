@@ -265,7 +265,7 @@ def _add(
             ]
             # Identifiers come from the model's metadata; every value is a query parameter.
             sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608  # nosec B608
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             )
             cursor.execute(sql, params)

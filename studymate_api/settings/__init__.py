@@ -11,6 +11,7 @@ from .django import *  # noqa: F403
 from .drf import *  # noqa: F403
 from .logging import *  # noqa: F403
 from .notifications import *  # noqa: F403
+from .observability import *  # noqa: F403
 from .platform_cache import *  # noqa: F403
 from .platform_cqrs import *  # noqa: F403
 from .platform_metrics import *  # noqa: F403

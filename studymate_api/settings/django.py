@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # django-prometheus: first and last, so it times the whole stack and sees every response.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id first: every later middleware's log lines and every response carry it.
+    "studymate_api.observability.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,0 +1,108 @@
+"""docker-compose.yml and its dev override, checked structurally (`docker compose config` is not
+installed on this machine): the services, their health checks and start order, and no secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[2]
+APP_SERVICES = {"web": "web", "worker": "worker", "beat": "beat", "stream": "stream"}
+SECRET_VALUE = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$)")
+
+
+def load(name: str) -> dict[str, Any]:
+    document = yaml.safe_load((PROJECT / name).read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load("docker-compose.yml")
+
+
+def test_all_services_are_defined(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {*APP_SERVICES, "postgres", "redis"}
+    for name, command in APP_SERVICES.items():
+        service = compose["services"][name]
+        assert service["command"] == [command], name
+        assert service["build"]["dockerfile"] == "docker/Dockerfile", name
+        assert service["env_file"] == ".env", name
+    assert compose["services"]["postgres"]["image"].startswith("postgres:16")
+    assert compose["services"]["redis"]["image"].startswith("redis:7")
+
+
+def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        check = service["healthcheck"]
+        assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
+        assert {"interval", "timeout", "retries"} <= set(check), name
+    web_check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    assert "/health/ready/" in web_check
+
+
+def test_services_start_after_their_dependencies_are_healthy(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in APP_SERVICES:
+        conditions = {
+            dependency: rule["condition"]
+            for dependency, rule in services[name]["depends_on"].items()
+        }
+        assert conditions.get("redis") == "service_healthy", name
+        assert set(conditions.values()) == {"service_healthy"}, name
+        for dependency in conditions:
+            assert dependency in services, (name, dependency)
+    assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    # Only web migrates at start; the others wait for it to be healthy (ready = migrated).
+    assert services["web"]["environment"]["MIGRATE_ON_START"] == "1"
+    for name in ("worker", "beat", "stream"):
+        assert "web" in services[name]["depends_on"], name
+        assert "MIGRATE_ON_START" not in services[name].get("environment", {}), name
+
+
+def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data"}
+    assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
+    assert "redis-data:/data" in compose["services"]["redis"]["volumes"]
+
+
+def test_workers_get_time_for_a_warm_shutdown(compose: dict[str, Any]) -> None:
+    grace = compose["services"]["worker"]["stop_grace_period"]
+    assert grace.endswith("s")
+    assert int(grace[:-1]) >= 60
+
+
+def test_no_secret_values_in_the_compose_files(compose: dict[str, Any]) -> None:
+    dev = load("docker-compose.dev.yml")
+    for document in (compose, dev):
+        for name, service in document["services"].items():
+            for variable, value in (service.get("environment") or {}).items():
+                if SECRET_VALUE.search(variable):
+                    assert str(value).startswith("${"), (name, variable)
+    postgres = compose["services"]["postgres"]["environment"]
+    assert postgres["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def test_the_env_example_holds_no_secrets() -> None:
+    lines = (PROJECT / "docker" / "env.example").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    for variable in ("SECRET_KEY", "POSTGRES_PASSWORD", "OPENAI_API_KEY", "METRICS_TOKEN"):
+        assert values[variable] == "", variable
+    assert "CHANGE_ME" in values["DATABASE_URL"]
+    assert values["DEBUG"] == "false"
+
+
+def test_the_dev_override_reloads_from_the_mounted_source() -> None:
+    dev = load("docker-compose.dev.yml")
+    assert set(dev["services"]) == set(APP_SERVICES)
+    for name, service in dev["services"].items():
+        assert service["build"]["dockerfile"] == "docker/Dockerfile.dev", name
+        assert ".:/app" in service["volumes"], name
+    assert dev["services"]["web"]["command"] == ["dev"]
+    entrypoint = (PROJECT / "docker" / "entrypoint.sh").read_text()
+    assert 'exec python manage.py runserver "0.0.0.0:${PORT:-8000}"' in entrypoint
