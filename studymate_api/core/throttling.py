@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import structlog
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
@@ -13,6 +14,8 @@ from .requests import client_ip
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings
     from rest_framework.views import APIView
 
+logger = structlog.get_logger(__name__)
+
 
 class _LiveRatesMixin(SimpleRateThrottle):
     def get_rate(self) -> str | None:
@@ -21,6 +24,20 @@ class _LiveRatesMixin(SimpleRateThrottle):
 
     def get_ident(self, request: Request) -> str:
         return client_ip(request._request) or "unknown"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        """Fails open when the cache holding the counters is down: an outage of Redis must
+        not turn every request into a 500 (the cache guard's errors; anything else is a bug)."""
+        try:
+            return super().allow_request(request, view)
+        except Exception as error:
+            # Imported here: this module loads with DRF's settings, before the cache package.
+            from studymate_api.cache.guard import BACKEND_ERRORS
+
+            if not isinstance(error, BACKEND_ERRORS):
+                raise
+            logger.warning("throttle_cache_unavailable", scope=self.scope, error=str(error))
+            return True
 
 
 class AnonThrottle(_LiveRatesMixin, AnonRateThrottle):

@@ -85,7 +85,18 @@ def read_database(variable: str = "DATABASE_URL") -> dict[str, Any]:
     pool_size = read_int("DATABASE_POOL_MAX_SIZE", default=10)
     config["CONN_MAX_AGE"] = 0
     if pool_size:
-        pool = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+        # After a PostgreSQL restart the pooled connections are dead: Django then tests each one
+        # on checkout (a loopback round trip) instead of failing the request that draws it.
+        config["CONN_HEALTH_CHECKS"] = True
+        pool = {
+            "min_size": 1,
+            "max_size": pool_size,
+            # How long a request waits for a connection before answering 503.
+            "timeout": read_int("DATABASE_POOL_TIMEOUT", default=10, minimum=1),
+            # A failing reconnection backs off exponentially; give it up after a few seconds
+            # so the next request starts a fresh attempt and recovery takes seconds, not minutes.
+            "reconnect_timeout": 5.0,
+        }
         config.setdefault("OPTIONS", {})["pool"] = pool
     return config
 
