@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from study_bench import (
     Result,
     point_django_at,
+    results_json,
     server_process,
     temporary_database,
 )
@@ -211,7 +212,9 @@ def count_queries(seed: Seed) -> list[QueryCount]:
     client = Client(
         headers={"authorization": f"Bearer {seed.probe_token}"}, SERVER_NAME="localhost"
     )
-    response = client.post(f"/api/quiz/quizzes/{seed.quiz_id}/attempts/")
+    response = client.post(
+        f"/api/quiz/quizzes/{seed.quiz_id}/attempts/", content_type="application/json"
+    )
     if response.status_code != 201:
         raise SystemExit(f"starting the probe attempt: HTTP {response.status_code}")
     attempt = response.json()
@@ -425,6 +428,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=50, help="concurrent learners")
     parser.add_argument("--questions", type=int, default=40, help="questions in the quiz")
     parser.add_argument("--bare", type=int, default=1000, help="requests of the bare view")
+    parser.add_argument("--json", action="store_true", help="end with the rows as a JSON line")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").strip():
         print(
@@ -453,6 +457,8 @@ def main() -> None:
         stored, grades = stored_answers()
         connections.close_all()
         passed = report(results, counts, stored, ok, grades)
+        if args.json:
+            print(results_json(results))
     raise SystemExit(0 if passed else 1)
 
 

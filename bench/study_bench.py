@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import socket
@@ -325,11 +326,30 @@ def report(results: list[Result]) -> None:
     print(f"(ratios against the bare view at the same concurrency; load average {load_average})")
 
 
+def results_json(results: Sequence[Result]) -> str:
+    """The rows as one JSON line (`--json`), for bench/run_all.py."""
+    return json.dumps(
+        [
+            {
+                "endpoint": r.name,
+                "concurrency": r.connections,
+                "rps": r.rps,
+                "p50_ms": r.percentile(0.5),
+                "p95_ms": r.percentile(0.95),
+                "p99_ms": r.percentile(0.99),
+                "errors": r.errors,
+            }
+            for r in results
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="per cached/bare run")
     parser.add_argument("--uncached", type=int, default=1500, help="distinct learners, one each")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--json", action="store_true", help="end with the rows as a JSON line")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -351,7 +371,10 @@ def main() -> None:
         clear_all()
         connections.close_all()
         with server_process(database) as base:
-            report(run(base, tokens, args))
+            results = run(base, tokens, args)
+        report(results)
+        if args.json:
+            print(results_json(results))
 
 
 if __name__ == "__main__":
