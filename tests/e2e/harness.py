@@ -68,6 +68,9 @@ def server_env(**overrides: str) -> dict[str, str]:
         # (the in-process analyzer of the consumer tests) must not take the servers' events.
         env["STREAM_KEY_PREFIX"] = E2E_STREAM_KEY_PREFIX
     env.update(overrides)
+    if env.get("DATABASE_URL") == DEAD_DATABASE_URL:
+        # Nothing will ever answer there: fail each attempt in a second, not the pool's 10.
+        env.setdefault("DATABASE_POOL_TIMEOUT", "1")
     return env
 
 

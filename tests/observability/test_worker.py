@@ -25,7 +25,7 @@ pytestmark = [
 TASK = "realtime.sweep_learning_sessions"
 
 
-def json_lines(log: Path, task_id: str, timeout: float = 15.0) -> list[dict[str, Any]]:
+def json_lines(log: Path, task_id: str, timeout: float = 30.0) -> list[dict[str, Any]]:
     """The worker's JSON log lines about the task, once its end was logged."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
