@@ -1,7 +1,9 @@
 """A minimal kustomize renderer for the features k8s/ uses, since kubectl is not installed here.
 
-Supported: `resources` (files and directories with a kustomization.yaml), `namespace`, `images`
-(newName/newTag), `labels` without selectors, and `patches` as strategic-merge documents or as
+Supported: `resources` (files and directories with a kustomization.yaml), `components`
+(directories whose kustomization.yaml is a Component: its resources and patches apply to the
+including kustomization's documents), `namespace`, `images` (newName/newTag), `labels` without
+selectors, and `patches` as strategic-merge documents (`$patch: delete` removes the object) or as
 JSON 6902 `replace`/`add` operations with a `target`. Anything else raises, so a manifest that
 starts using another feature fails the tests instead of being rendered wrongly.
 """
@@ -15,7 +17,17 @@ from typing import Any
 import yaml
 
 Document = dict[str, Any]
-SUPPORTED_KEYS = {"apiVersion", "kind", "namespace", "resources", "images", "labels", "patches"}
+SUPPORTED_KEYS = {
+    "apiVersion",
+    "kind",
+    "namespace",
+    "resources",
+    "components",
+    "images",
+    "labels",
+    "patches",
+}
+COMPONENT_KEYS = {"apiVersion", "kind", "resources", "patches"}
 # Lists that strategic merge patches merge by a key instead of replacing (those k8s/ patches).
 MERGE_KEYS = {"containers": "name", "env": "name", "volumes": "name", "volumeMounts": "name"}
 NAMESPACED_KINDS_EXCLUDED = {"Namespace"}
@@ -35,11 +47,11 @@ def render(directory: Path) -> list[Document]:
     if unknown:
         raise UnsupportedKustomization(f"{directory}: {sorted(unknown)}")
     documents: list[Document] = []
-    for entry in kustomization.get("resources", []):
-        target = directory / entry
-        documents += render(target) if target.is_dir() else load_documents(target)
-    for patch in kustomization.get("patches", []):
-        _apply_patch(documents, directory, patch)
+    _add_resources(documents, directory, kustomization)
+    # As kustomize does: components after the resources, before this kustomization's patches.
+    for entry in kustomization.get("components", []):
+        _apply_component(documents, directory / entry)
+    _apply_patches(documents, directory, kustomization)
     for label in kustomization.get("labels", []):
         if label.get("includeSelectors"):
             raise UnsupportedKustomization("labels with includeSelectors")
@@ -52,6 +64,25 @@ def render(directory: Path) -> list[Document]:
             if document["kind"] not in NAMESPACED_KINDS_EXCLUDED:
                 document["metadata"]["namespace"] = namespace
     return documents
+
+
+def _add_resources(documents: list[Document], directory: Path, kustomization: Document) -> None:
+    for entry in kustomization.get("resources", []):
+        target = directory / entry
+        documents += render(target) if target.is_dir() else load_documents(target)
+
+
+def _apply_patches(documents: list[Document], directory: Path, kustomization: Document) -> None:
+    for patch in kustomization.get("patches", []):
+        _apply_patch(documents, directory, patch)
+
+
+def _apply_component(documents: list[Document], directory: Path) -> None:
+    component = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    if component.get("kind") != "Component" or set(component) - COMPONENT_KEYS:
+        raise UnsupportedKustomization(f"{directory}: not a supported Component")
+    _add_resources(documents, directory, component)
+    _apply_patches(documents, directory, component)
 
 
 def _apply_patch(documents: list[Document], directory: Path, patch: dict[str, Any]) -> None:
@@ -70,6 +101,9 @@ def _apply_patch(documents: list[Document], directory: Path, patch: dict[str, An
         matches = [doc for doc in documents if _same_object(doc, piece)]
         if len(matches) != 1:
             raise UnsupportedKustomization(f"{patch['path']}: no single {piece['metadata']}")
+        if piece.get("$patch") == "delete":
+            documents.remove(matches[0])
+            continue
         merged = strategic_merge(matches[0], piece)
         matches[0].clear()
         matches[0].update(merged)

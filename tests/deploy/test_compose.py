@@ -1,5 +1,6 @@
-"""docker-compose.yml and its dev override, checked structurally (`docker compose config` is not
-installed on this machine): the services, their health checks and start order, and no secrets."""
+"""docker-compose.yml and its dev override, checked structurally: the services, their health
+checks and start order, the proxy in front, and no secrets. (tests/deploy/test_proxy.py runs
+the proxy's configuration in a real nginx.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
-APP_SERVICES = {"web": "web", "worker": "worker", "beat": "beat", "stream": "stream"}
+APP_SERVICES = {"web": "web", "ws": "ws", "worker": "worker", "beat": "beat", "stream": "stream"}
 SECRET_VALUE = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$)")
 
 
@@ -27,7 +28,7 @@ def compose() -> dict[str, Any]:
 
 
 def test_all_services_are_defined(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {*APP_SERVICES, "postgres", "redis"}
+    assert set(compose["services"]) == {*APP_SERVICES, "proxy", "postgres", "redis"}
     for name, command in APP_SERVICES.items():
         service = compose["services"][name]
         assert service["command"] == [command], name
@@ -42,8 +43,29 @@ def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
         check = service["healthcheck"]
         assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
         assert {"interval", "timeout", "retries"} <= set(check), name
-    web_check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
-    assert "/health/ready/" in web_check
+    for server in ("web", "ws"):
+        check = " ".join(compose["services"][server]["healthcheck"]["test"])
+        assert "/health/ready/" in check, server
+
+
+def test_one_proxy_routes_sockets_to_ws_and_the_rest_to_web(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["8000:8080"]
+    assert "./docker/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    assert {name: rule["condition"] for name, rule in proxy["depends_on"].items()} == {
+        "web": "service_healthy",
+        "ws": "service_healthy",
+    }
+    # Only the proxy is published: the servers are reached through it.
+    assert [name for name, service in services.items() if "ports" in service] == ["proxy"]
+    config = (PROJECT / "docker" / "nginx.conf").read_text()
+    assert "server web:8000;" in config
+    assert "server ws:8000;" in config
+    assert re.search(r"location /ws/ \{\s*proxy_pass http://studymate_ws;", config)
+    assert re.search(r"location / \{\s*proxy_pass http://studymate_web;", config)
+    env_example = (PROJECT / "docker" / "env.example").read_text()
+    assert "\nTRUSTED_PROXY_COUNT=1\n" in env_example
 
 
 def test_services_start_after_their_dependencies_are_healthy(compose: dict[str, Any]) -> None:
@@ -60,7 +82,7 @@ def test_services_start_after_their_dependencies_are_healthy(compose: dict[str, 
     assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     # Only web migrates at start; the others wait for it to be healthy (ready = migrated).
     assert services["web"]["environment"]["MIGRATE_ON_START"] == "1"
-    for name in ("worker", "beat", "stream"):
+    for name in ("ws", "worker", "beat", "stream"):
         assert "web" in services[name]["depends_on"], name
         assert "MIGRATE_ON_START" not in services[name].get("environment", {}), name
 
@@ -104,5 +126,6 @@ def test_the_dev_override_reloads_from_the_mounted_source() -> None:
         assert service["build"]["dockerfile"] == "docker/Dockerfile.dev", name
         assert ".:/app" in service["volumes"], name
     assert dev["services"]["web"]["command"] == ["dev"]
+    assert dev["services"]["ws"]["command"] == ["dev"]
     entrypoint = (PROJECT / "docker" / "entrypoint.sh").read_text()
     assert 'exec python manage.py runserver "0.0.0.0:${PORT:-8000}"' in entrypoint

@@ -125,7 +125,8 @@ def test_entrypoint_is_posix_sh(shell: str) -> None:
 def test_entrypoint_execs_every_long_running_process() -> None:
     text = (DOCKER / "entrypoint.sh").read_text()
     for process, command in {
-        "web": "exec daphne",
+        "web": "exec granian --interface wsgi",
+        "ws": "exec daphne",
         "worker": "exec celery -A studymate_api worker",
         "beat": "exec celery -A studymate_api beat",
         "stream": "exec python manage.py realtime_analytics_management --start-streaming",
@@ -133,5 +134,6 @@ def test_entrypoint_execs_every_long_running_process() -> None:
         block = text.split(f"    {process})", 1)[1].split(";;", 1)[0]
         assert command in block, process
     assert "--application-close-timeout" in text
+    assert "--workers-kill-timeout" in text
     assert "python manage.py migrate_locked" in text
     assert "python manage.py wait_for_database" in text

@@ -12,7 +12,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from tests.deploy.kustomize import load_documents, pod_spec, render
+from tests.deploy.kustomize import UnsupportedKustomization, load_documents, pod_spec, render
 
 K8S = Path(__file__).resolve().parents[2] / "k8s"
 KUBERNETES_VERSION = "1.33.0"
@@ -74,7 +74,7 @@ def test_rendered_overlays_validate_strictly(rendered: list[dict[str, Any]]) -> 
     assert None not in namespaces
 
 
-def test_the_four_processes_are_deployed(rendered: list[dict[str, Any]]) -> None:
+def test_the_five_processes_are_deployed(rendered: list[dict[str, Any]]) -> None:
     deployments = by_kind(rendered, "Deployment")
     commands = {
         name: doc["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -82,6 +82,7 @@ def test_the_four_processes_are_deployed(rendered: list[dict[str, Any]]) -> None
     }
     assert commands == {
         "studymate-web": ["web"],
+        "studymate-ws": ["ws"],
         "studymate-worker": ["worker"],
         "studymate-beat": ["beat"],
         "studymate-stream": ["stream"],
@@ -99,7 +100,7 @@ def test_beat_and_stream_run_exactly_once(rendered: list[dict[str, Any]]) -> Non
         doc["spec"]["scaleTargetRef"]["name"]
         for doc in by_kind(rendered, "HorizontalPodAutoscaler").values()
     }
-    assert scaled == {"studymate-web", "studymate-worker"}
+    assert scaled == {"studymate-web", "studymate-ws", "studymate-worker"}
 
 
 def test_every_pod_is_probed_limited_and_unprivileged(rendered: list[dict[str, Any]]) -> None:
@@ -125,17 +126,49 @@ def test_every_pod_is_probed_limited_and_unprivileged(rendered: list[dict[str, A
                 assert "readinessProbe" in container, name
 
 
-def test_web_probes_health_endpoints_and_drains(rendered: list[dict[str, Any]]) -> None:
-    web = by_kind(rendered, "Deployment")["studymate-web"]
-    pod = web["spec"]["template"]["spec"]
+@pytest.mark.parametrize(
+    ("deployment", "drain_setting"),
+    [("studymate-web", "WEB_KILL_TIMEOUT"), ("studymate-ws", "WEB_APPLICATION_CLOSE_TIMEOUT")],
+)
+def test_servers_probe_health_endpoints_and_drain_in_time(
+    rendered: list[dict[str, Any]], deployment: str, drain_setting: str
+) -> None:
+    server = by_kind(rendered, "Deployment")[deployment]
+    pod = server["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/alive/"
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready/"
     sleep = int(container["lifecycle"]["preStop"]["exec"]["command"][1])
     config = by_kind(rendered, "ConfigMap")["studymate-config"]["data"]
-    drain = int(config["WEB_APPLICATION_CLOSE_TIMEOUT"])
+    drain = int(config[drain_setting])
     assert pod["terminationGracePeriodSeconds"] > sleep + drain
     assert config["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")  # noqa: S108 (the pod's emptyDir)
+
+
+def test_ingress_sends_sockets_to_daphne_and_the_rest_to_granian(
+    rendered: list[dict[str, Any]],
+) -> None:
+    (rule,) = by_kind(rendered, "Ingress")["studymate"]["spec"]["rules"]
+    routes = {path["path"]: path["backend"]["service"]["name"] for path in rule["http"]["paths"]}
+    assert routes == {"/ws/": "studymate-ws", "/": "studymate-web"}
+    services = by_kind(rendered, "Service")
+    for name in routes.values():
+        assert services[name]["spec"]["selector"]["app.kubernetes.io/component"] == name[10:]
+    entrypoint = (K8S.parent / "docker" / "entrypoint.sh").read_text()
+    assert "exec granian --interface wsgi" in entrypoint
+    assert "exec daphne" in entrypoint
+
+
+def test_only_the_http_tier_gets_provider_and_billing_keys(rendered: list[dict[str, Any]]) -> None:
+    deployments = by_kind(rendered, "Deployment")
+
+    def variables(name: str) -> set[str]:
+        return {
+            v["name"] for v in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+
+    assert {"OPENAI_API_KEY", "STRIPE_SECRET_KEY"} <= variables("studymate-web")
+    assert variables("studymate-ws") == {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN"}
 
 
 def test_http_probes_send_an_allowed_host(rendered: list[dict[str, Any]]) -> None:
@@ -150,7 +183,7 @@ def test_http_probes_send_an_allowed_host(rendered: list[dict[str, Any]]) -> Non
         for kind in ("startupProbe", "livenessProbe", "readinessProbe")
         if "httpGet" in (probe := container.get(kind, {})) and probe["httpGet"]["port"] == "http"
     ]
-    assert len(probes) == 3
+    assert len(probes) == 6  # startup, liveness and readiness of web and ws
     for probe in probes:
         assert {"name": "Host", "value": "studymate-web"} in probe["httpHeaders"]
     assert "studymate-web" in allowed
@@ -170,7 +203,7 @@ def test_ingress_keeps_websockets_open(rendered: list[dict[str, Any]]) -> None:
 def test_disruption_budgets_leave_room_to_drain(rendered: list[dict[str, Any]]) -> None:
     budgets = by_kind(rendered, "PodDisruptionBudget")
     autoscalers = by_kind(rendered, "HorizontalPodAutoscaler")
-    assert set(budgets) == {"studymate-web", "studymate-worker"}
+    assert set(budgets) == {"studymate-web", "studymate-ws", "studymate-worker"}
     for name, budget in budgets.items():
         assert budget["spec"]["minAvailable"] < autoscalers[name]["spec"]["minReplicas"], name
 
@@ -214,3 +247,41 @@ def test_the_secret_example_carries_no_values() -> None:
     assert not example.get("stringData")
     kustomization = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())
     assert "secret.example.yaml" not in kustomization["resources"]
+
+
+def test_load_based_autoscaling_replaces_the_worker_hpa_with_keda() -> None:
+    documents = render(K8S / "overlays" / "prod-autoscaling")
+    keda = [doc for doc in documents if doc["apiVersion"].startswith("keda.sh/")]
+    for document in documents:
+        if document not in keda:
+            kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    assert {doc["metadata"]["namespace"] for doc in documents} == {"studymate"}
+
+    autoscalers = by_kind(documents, "HorizontalPodAutoscaler")
+    assert set(autoscalers) == {"studymate-web", "studymate-ws"}  # KEDA owns the worker's
+    web_metrics = {
+        metric["type"]: metric for metric in autoscalers["studymate-web"]["spec"]["metrics"]
+    }
+    assert web_metrics["Resource"]["resource"]["name"] == "cpu"
+    assert web_metrics["Pods"]["pods"]["metric"]["name"] == "http_requests_per_second"
+
+    scaled = by_kind(documents, "ScaledObject")["studymate-worker"]["spec"]
+    assert scaled["scaleTargetRef"]["name"] in by_kind(documents, "Deployment")
+    assert scaled["minReplicaCount"] == 3
+    assert scaled["minReplicaCount"] < scaled["maxReplicaCount"]
+    triggers = {trigger["type"]: trigger for trigger in scaled["triggers"]}
+    assert triggers["redis"]["metadata"]["listName"] == "celery"  # Celery's default queue
+    assert int(triggers["redis"]["metadata"]["listLength"]) > 0
+    authentication = by_kind(documents, "TriggerAuthentication")
+    credentials = authentication[triggers["redis"]["authenticationRef"]["name"]]["spec"]
+    assert {ref["name"] for ref in credentials["secretTargetRef"]} == {"studymate-secrets"}
+    assert triggers["cpu"]["metricType"] == "Utilization"
+
+
+def test_the_renderer_refuses_a_component_it_does_not_understand(tmp_path: Path) -> None:
+    component = tmp_path / "component"
+    component.mkdir()
+    (component / "kustomization.yaml").write_text("kind: Component\nreplacements: []\n")
+    (tmp_path / "kustomization.yaml").write_text("resources: []\ncomponents: [component]\n")
+    with pytest.raises(UnsupportedKustomization):
+        render(tmp_path)
