@@ -35,11 +35,8 @@ import json
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,8 +46,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
-MANAGE_PY = PROJECT_DIR / "manage.py"
-STARTUP_SECONDS = 30.0
+
+# The end-to-end tests' process harness: daphne on a socket handed over with --fd, the stream
+# process, each with an environment built from scratch.
+from tests.e2e.harness import (  # noqa: E402
+    base_env,
+    run_manage,
+    running_server,
+    running_stream_process,
+)
+
+# Hundreds of learners connect at once: let the kernel queue them all.
+LISTEN_BACKLOG = 1024
 
 
 # --- the stack: a fresh database, daphne processes, the stream process -------------------------
@@ -62,24 +69,20 @@ def _with_database(url: str, name: str) -> str:
 
 def server_env(database_url: str, redis_url: str, stream_prefix: str) -> dict[str, str]:
     """The environment of every process of the stack: nothing from the shell but PATH."""
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "DJANGO_SETTINGS_MODULE": "studymate_api.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "STREAM_KEY_PREFIX": stream_prefix,
-        "STREAM_BLOCK_MS": "1000",
-        "LOG_LEVEL": "WARNING",
-        "THROTTLE_ANON_RATE": "100000/min",
-        "THROTTLE_USER_RATE": "100000/min",
-        "THROTTLE_LOGIN_RATE": "100000/min",
-        "THROTTLE_REGISTER_RATE": "100000/min",
+    return base_env(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        STREAM_KEY_PREFIX=stream_prefix,
+        STREAM_BLOCK_MS="1000",
+        LOG_LEVEL="WARNING",
+        THROTTLE_ANON_RATE="100000/min",
+        THROTTLE_USER_RATE="100000/min",
+        THROTTLE_LOGIN_RATE="100000/min",
+        THROTTLE_REGISTER_RATE="100000/min",
         # Each learner sends 5 events a second; leave the flood limit well above that.
-        "REALTIME_WS_RATE_PER_SECOND": "50",
-        "REALTIME_WS_BURST": "100",
-    }
+        REALTIME_WS_RATE_PER_SECOND="50",
+        REALTIME_WS_BURST="100",
+    )
 
 
 @contextlib.contextmanager
@@ -103,86 +106,13 @@ def fresh_database() -> Iterator[str]:
             connection.execute(sql.SQL(drop).format(sql.Identifier(name)))
 
 
-def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
-    return sock
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_alive(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    import httpx
-
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"daphne exited:\n{log.read_text(errors='replace')[-3000:]}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base_url}/health/alive/", timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"daphne did not start:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @contextlib.contextmanager
-def daphne_servers(env: dict[str, str], count: int, logs: Path) -> Iterator[list[str]]:
+def daphne_servers(env: dict[str, str], count: int) -> Iterator[list[str]]:
     """`count` daphne processes; yields their base URLs."""
-    processes: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
-    try:
-        for index in range(count):
-            sock = _listening_socket()
-            log = logs / f"daphne-{index}.log"
-            with sock, log.open("wb") as out:
-                command = [sys.executable, "-m", "daphne", "--fd", str(sock.fileno())]
-                processes.append(
-                    subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                        [*command, "studymate_api.asgi:application"],
-                        cwd=PROJECT_DIR,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        pass_fds=(sock.fileno(),),
-                    )
-                )
-                urls.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
-            _wait_alive(urls[-1], processes[-1], log)
-        yield urls
-    finally:
-        for process in processes:
-            _stop(process)
-
-
-@contextlib.contextmanager
-def stream_process(env: dict[str, str], logs: Path) -> Iterator[None]:
-    log = logs / "stream.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, str(MANAGE_PY), "realtime_analytics_management", "--start-streaming"],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while b"streaming learning.activity" not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"stream process failed:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield
-    finally:
-        _stop(process)
+    with contextlib.ExitStack() as stack:
+        yield [
+            stack.enter_context(running_server(env, backlog=LISTEN_BACKLOG)) for _ in range(count)
+        ]
 
 
 @dataclass
@@ -214,31 +144,19 @@ def bench_stack(*, servers: int, with_stream: bool) -> Iterator[Stack]:
     if not redis_url:
         raise SystemExit("set REDIS_URL (channel layer, cache and streams)")
     prefix = f"studymate-bench-{secrets.token_hex(4)}:"
-    with (
-        fresh_database() as database_url,
-        tempfile.TemporaryDirectory() as tmp,
-        _deleting_streams(redis_url, prefix),
-    ):
+    with fresh_database() as database_url, _deleting_streams(redis_url, prefix):
         env = server_env(database_url, redis_url, prefix)
-        migrate = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, str(MANAGE_PY), "migrate", "--noinput"],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        migrate = run_manage("migrate", "--noinput", env=env)
         if migrate.returncode != 0:
             raise SystemExit(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
         os.environ.update(env)
         import django
 
         django.setup()
-        logs = Path(tmp)
         with contextlib.ExitStack() as stack:
-            urls = stack.enter_context(daphne_servers(env, servers, logs))
+            urls = stack.enter_context(daphne_servers(env, servers))
             if with_stream:
-                stack.enter_context(stream_process(env, logs))
+                stack.enter_context(running_stream_process(env))
             yield Stack(env=env, urls=urls)
 
 
@@ -467,13 +385,13 @@ def bench_rooms(args: argparse.Namespace) -> None:
     (CHANNEL_LAYER=pubsub and list). Targets: p99 <= 50 ms and <= 300 ms, 0 lost.
     """
     options = _room_options()
-    with bench_stack(servers=0, with_stream=False) as stack, tempfile.TemporaryDirectory() as tmp:
+    with bench_stack(servers=0, with_stream=False) as stack:
         most = max(members for members, _rate in ROOM_SCENARIOS)
         learners = create_learners(most)
         results: list[RoomFanoutResult] = []
         for layer in options.layers:
             env = {**stack.env, **ROOM_SERVER_ENV, "CHANNEL_LAYER": layer}
-            with daphne_servers(env, 2, Path(tmp)) as urls:
+            with daphne_servers(env, 2) as urls:
                 for members, rate in ROOM_SCENARIOS:
                     room_id = _room_seed(learners[:members])
                     tokens = [token for _user_id, token in learners[:members]]

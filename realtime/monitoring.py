@@ -170,10 +170,10 @@ def _samples(family_name: str) -> Iterable[Any]:
 
 
 def active_session_count() -> int | None:
-    from .models import LearningSession, SessionStatus
+    from .selectors.sessions import learning_sessions_active_count
 
     try:
-        return LearningSession.objects.filter(status=SessionStatus.ACTIVE).count()
+        return learning_sessions_active_count()
     except Exception:  # the database is down: say unknown, keep the other figures
         logger.warning("monitoring_probe_failed", source="sessions", exc_info=True)
         return None

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
+from personalization.selectors.profile import streak_risk_get
 from study.selectors import local_date
 
 from ..kinds import Kind
@@ -85,8 +86,9 @@ def reminder_due_on(
 
 
 def streak_risk_send(*, now: datetime.datetime | None = None) -> int:
-    """From NOTIFICATIONS_STREAK_RISK_HOUR local time: learners whose latest study day is
-    yesterday (local) with a streak running, so today without study would break it."""
+    """From NOTIFICATIONS_STREAK_RISK_HOUR local time: learners whose streak risk is `high` by
+    personalization's rule (a streak runs, no study today, the hours they usually study have
+    passed), so the push says what their profile analysis says."""
     now = now or timezone.now()
     recent = now.date() - datetime.timedelta(days=2)
     users = (
@@ -99,14 +101,15 @@ def streak_risk_send(*, now: datetime.datetime | None = None) -> int:
     for user in _in_chunks(users):
         recipient = recipient_for(user)
         local_now = now.astimezone(recipient.zone)
-        yesterday = local_now.date() - datetime.timedelta(days=1)
-        last_day = user.last_day  # type: ignore[attr-defined]
-        if local_now.hour < settings.NOTIFICATIONS_STREAK_RISK_HOUR or last_day != yesterday:
+        if local_now.hour < settings.NOTIFICATIONS_STREAK_RISK_HOUR:
             continue
-        streak = user.study_progress.filter(last_study_date=yesterday).aggregate(
-            best=Max("streak_days")
-        )["best"]
-        context = {"streak_days": streak or 1, "local_date": local_now.date().isoformat()}
+        risk = streak_risk_get(user=user, now=now)
+        if risk.level != "high":
+            continue
+        context = {
+            "streak_days": risk.current_streak_days,
+            "local_date": local_now.date().isoformat(),
+        }
         _notification, created = notify_recipient(
             recipient,
             kind=Kind.STREAK_AT_RISK,

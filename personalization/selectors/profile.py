@@ -38,6 +38,8 @@ TOPIC_LIMIT = 5
 ANALYSIS_SKILL_LIMIT = 50
 # Without an observed study window, the day's study counts as late after this local hour.
 LATE_HOUR = 20
+# From this local hour on, a streak not extended today is at `high` risk, whatever the window.
+LAST_CALL_HOUR = 23
 
 
 @dataclass(frozen=True)
@@ -201,11 +203,21 @@ def streak_risk(
     return StreakRisk(level, streak, studied_today, passed, _risk_reason(level, streak))
 
 
+def streak_risk_get(*, user: User, now: datetime.datetime | None = None) -> StreakRisk:
+    """`streak_risk` against the hours the learner usually studies, read from their profile
+    (the rule the profile analysis shows and the streak-at-risk notification follows)."""
+    now = now or timezone.now()
+    row = LearnerProfile.objects.filter(user=user).first()
+    usual = learning_style.usual_window(_evidence(row, now).hour_minutes)
+    return streak_risk(user=user, usual=usual, now=now)
+
+
 def _usual_time_passed(hour: int, window: learning_style.StudyWindow | None) -> bool:
     if window is None:
         return hour >= LATE_HOUR
     end = window.end_hour if window.end_hour > window.start_hour else 24
-    return hour >= end
+    # A window reaching midnight would never have passed today: warn an hour before the day ends.
+    return hour >= min(end, LAST_CALL_HOUR)
 
 
 def _risk_level(streak: int, studied_today: bool, passed: bool) -> str:

@@ -200,3 +200,8 @@ def active_sessions_all(*, limit: int = 1000) -> list[LearningSession]:
         .select_related("user", "subject")
         .order_by("started_at")[:limit]
     )
+
+
+def learning_sessions_active_count() -> int:
+    """How many learning sessions are active, everyone's (the staff system monitor)."""
+    return LearningSession.objects.filter(status=SessionStatus.ACTIVE).count()

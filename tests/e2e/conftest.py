@@ -57,6 +57,8 @@ def live_server_url(e2e_database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def dead_database_server_url() -> Iterator[str]:
-    """The server with DATABASE_URL pointing at a PostgreSQL port where nothing listens."""
-    with running_server(server_env(DATABASE_URL=DEAD_DATABASE_URL)) as base_url:
+    """The server with DATABASE_URL pointing at a PostgreSQL port where nothing listens; each
+    request that needs the database gives up after a second (not the pool's 10)."""
+    env = server_env(DATABASE_URL=DEAD_DATABASE_URL, DATABASE_POOL_TIMEOUT="1")
+    with running_server(env) as base_url:
         yield base_url

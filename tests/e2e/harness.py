@@ -3,7 +3,8 @@
 Each server is `daphne` in a child process with an environment built here from scratch (nothing
 leaks in from the shell but PATH and, when set, REDIS_URL), listening on a loopback socket that
 this process binds to port 0 and hands over with `--fd`, so no other process can take the port
-between choosing and listening.
+between choosing and listening. The `stream` process and a Celery worker run the same way. The
+WebSocket benchmark (`bench/ws_bench.py`) starts its processes with these helpers too.
 
 Database isolation: the server never touches the pytest-django test database nor the project's
 `db.sqlite3`. When DATABASE_URL names a PostgreSQL server, a fresh database
@@ -35,6 +36,8 @@ MANAGE_PY = PROJECT_DIR / "manage.py"
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 # PostgreSQL on a port where nothing listens; the password must never reach a response body.
+# A process pointed at it should set DATABASE_POOL_TIMEOUT=1: nothing will ever answer there, so
+# each connection attempt may give up in a second rather than the pool's 10.
 DEAD_DATABASE_URL = "postgres://studymate:e2e-hunter2-secret@127.0.0.1:1/nope"
 E2E_STREAM_KEY_PREFIX = f"studymate-e2e-{os.getpid()}:stream:"
 
@@ -68,9 +71,6 @@ def server_env(**overrides: str) -> dict[str, str]:
         # (the in-process analyzer of the consumer tests) must not take the servers' events.
         env["STREAM_KEY_PREFIX"] = E2E_STREAM_KEY_PREFIX
     env.update(overrides)
-    if env.get("DATABASE_URL") == DEAD_DATABASE_URL:
-        # Nothing will ever answer there: fail each attempt in a second, not the pool's 10.
-        env.setdefault("DATABASE_POOL_TIMEOUT", "1")
     return env
 
 
@@ -88,10 +88,10 @@ def run_manage(
     )
 
 
-def _listening_socket() -> socket.socket:
+def _listening_socket(backlog: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock.listen(backlog)
     return sock
 
 
@@ -125,11 +125,12 @@ def _tail(log: Path, size: int = 4000) -> str:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str]) -> Iterator[str]:
-    """Runs daphne with `env` until the block ends; yields its base URL."""
+def running_server(env: Mapping[str, str], *, backlog: int = 128) -> Iterator[str]:
+    """Runs daphne with `env` until the block ends; yields its base URL. `backlog`: connections
+    the kernel queues before daphne accepts them (a benchmark opening hundreds at once)."""
     with tempfile.TemporaryDirectory(prefix="studymate-e2e-") as tmp:
         log = Path(tmp) / "daphne.log"
-        sock = _listening_socket()
+        sock = _listening_socket(backlog)
         port = sock.getsockname()[1]
         with sock, log.open("wb") as out:
             command = [sys.executable, "-m", "daphne", "--fd", str(sock.fileno())]
@@ -169,17 +170,21 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
 
 
 WORKER_READY_MARKER = b"ready."
+# What `realtime_analytics_management --start-streaming` prints once it reads the stream.
+STREAM_READY_MARKER = b"streaming learning.activity"
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_until_logged(
+    process: subprocess.Popen[bytes], log: Path, marker: bytes, what: str
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"celery worker exited with {process.returncode}:\n{_tail(log)}")
-        if WORKER_READY_MARKER in log.read_bytes():
+            pytest.fail(f"{what} exited with {process.returncode}:\n{_tail(log)}")
+        if marker in log.read_bytes():
             return
         time.sleep(0.1)
-    pytest.fail(f"celery worker not ready within {STARTUP_TIMEOUT} s:\n{_tail(log)}")
+    pytest.fail(f"{what} not ready within {STARTUP_TIMEOUT} s:\n{_tail(log)}")
 
 
 @contextmanager
@@ -199,7 +204,32 @@ def running_worker(env: Mapping[str, str]) -> Iterator[Path]:
                 stderr=subprocess.STDOUT,
             )
         try:
-            _wait_until_ready(process, log)
+            _wait_until_logged(process, log, WORKER_READY_MARKER, "celery worker")
+            yield log
+        finally:
+            _stop(process)
+
+
+@contextmanager
+def running_stream_process(env: Mapping[str, str]) -> Iterator[Path]:
+    """Runs the `stream` process (`manage.py realtime_analytics_management --start-streaming`,
+    the analyzer reading the activity stream) until the block ends; yields its log once it
+    reads the stream. With Redis, the web process only publishes activity and this process
+    answers with metrics."""
+    with tempfile.TemporaryDirectory(prefix="studymate-stream-") as tmp:
+        log = Path(tmp) / "stream.log"
+        command = [sys.executable, str(MANAGE_PY), "realtime_analytics_management"]
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [*command, "--start-streaming"],
+                cwd=PROJECT_DIR,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_until_logged(process, log, STREAM_READY_MARKER, "stream process")
             yield log
         finally:
             _stop(process)

@@ -17,12 +17,8 @@ import base64
 import json
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,13 +26,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.e2e.harness import (
-    MANAGE_PY,
     PROJECT_DIR,
-    STARTUP_TIMEOUT,
-    STOP_TIMEOUT,
     http_client,
     run_manage,
     running_server,
+    running_stream_process,
     server_env,
 )
 
@@ -296,40 +290,6 @@ def test_monitor_labels_come_from_the_catalog_with_name_patterns(modules_page: P
 
 # --- the page against a real server ------------------------------------------------------------
 
-STREAM_READY_MARKER = b"streaming "
-
-
-@contextmanager
-def _running_stream_processor(env: Mapping[str, str]) -> Iterator[None]:
-    """The `stream` process (the analyzer reading the activity stream), as deployed: with Redis
-    the web process only publishes activity and this process answers with metrics."""
-    with tempfile.TemporaryDirectory(prefix="studymate-stream-") as tmp:
-        log = Path(tmp) / "stream.log"
-        command = [sys.executable, str(MANAGE_PY), "realtime_analytics_management"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [*command, "--start-streaming"],
-                cwd=PROJECT_DIR,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while STREAM_READY_MARKER not in log.read_bytes():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"stream processor not ready:\n{log.read_text(errors='replace')}")
-                time.sleep(0.1)
-            yield
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-
 
 @pytest.fixture(scope="module")
 def dashboard_url(e2e_database_url: str) -> Iterator[str]:
@@ -338,7 +298,7 @@ def dashboard_url(e2e_database_url: str) -> Iterator[str]:
     env = server_env(DATABASE_URL=e2e_database_url)
     with running_server(env) as base_url:
         if os.environ.get("REDIS_URL", "").strip():
-            with _running_stream_processor(env):
+            with running_stream_process(env):
                 yield base_url
         else:
             yield base_url

@@ -208,6 +208,32 @@ def test_streak_at_risk_in_the_evening_after_studying_yesterday(user: User) -> N
         assert streak_risk_send() == 1  # studied on the 26th: the 27th is at risk again
 
 
+def test_streak_at_risk_waits_until_the_learners_usual_study_hours_have_passed(
+    user: User, commit_hooks: Any
+) -> None:
+    """The rule is personalization's streak risk: `high` once the learner's usual study window
+    is over, not at NOTIFICATIONS_STREAK_RISK_HOUR for everyone (that hour is only the
+    earliest a push goes out)."""
+    from personalization.selectors.profile import streak_risk_get
+    from study.services.subjects import subject_create
+
+    user = set_profile(user, timezone="America/New_York")
+    subject = subject_create(created_by=user, name="Biology")
+    for day in (24, 25):
+        with time_machine.travel(at(NEW_YORK, 2026, 11, day, 21, 0), tick=False), commit_hooks():
+            progress_log(user=user, subject_id=subject.pk, minutes=40)
+    evening = at(NEW_YORK, 2026, 11, 26, 20, 30)
+    assert streak_risk_get(user=user, now=evening).level == "medium"
+    with time_machine.travel(evening, tick=False):
+        assert streak_risk_send() == 0  # past 20:00, but they usually study later
+    late = at(NEW_YORK, 2026, 11, 26, 23, 15)
+    assert streak_risk_get(user=user, now=late).level == "high"
+    with time_machine.travel(late, tick=False):
+        assert streak_risk_send() == 1
+    notification = Notification.objects.get(kind="streak_at_risk")
+    assert notification.data == {"streak_days": 2, "local_date": "2026-11-26"}
+
+
 # --- weekly digest -------------------------------------------------------------------------------
 
 

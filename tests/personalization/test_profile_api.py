@@ -292,6 +292,15 @@ class TestStreakRisk:
         assert risk.usual_time_passed
         assert "midnight" in risk.reason
 
+    @pytest.mark.parametrize(("start", "end"), [(22, 0), (23, 1)])
+    def test_a_window_reaching_midnight_still_warns_before_the_day_ends(
+        self, user: User, subject: Subject, start: int, end: int
+    ) -> None:
+        self.progress(user, subject, datetime.date(2026, 11, 25))
+        usual = learning_style.StudyWindow(start, end, 1.0)
+        assert streak_risk(user=user, usual=usual, now=self.at(21)).level == "medium"
+        assert streak_risk(user=user, usual=usual, now=self.at(23)).level == "high"
+
     def test_a_broken_streak_is_no_risk(self, user: User, subject: Subject) -> None:
         self.progress(user, subject, datetime.date(2026, 11, 20))
         risk = streak_risk(user=user, usual=None, now=self.at(23))
