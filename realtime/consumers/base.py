@@ -24,6 +24,8 @@ What the base does:
 - `ClientError` and `ApplicationError` raised by a handler become error events; anything else
   is logged and reported as `internal_error` — a bad message never kills the connection.
 - `websocket_connected(route)` / `websocket_disconnected(route)` metrics, exactly once each.
+- With tracing on, spans `ws.connect`, `ws.receive <type>` and `ws.disconnect`
+  (`studymate_api.observability.websocket_tracing`); group events are not traced.
 - Events sent with `realtime.broadcast` (`broadcast_on_commit`, `LoopSender`) to a group the
   socket joined arrive through `realtime_event` and go to the client as they are.
 """
@@ -42,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from studymate_api.core.errors import ApplicationError
 from studymate_api.metrics import websocket_connected, websocket_disconnected
+from studymate_api.observability import websocket_tracing
 from studymate_api.observability.request_id import bind_connection_request_id
 
 from ..auth import CLOSE_FORBIDDEN, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED
@@ -106,29 +109,33 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.burst or settings.REALTIME_WS_BURST,
         )
         self.user = self.scope.get("user")
-        await self.accept()
-        if self.scope.get("auth_error") is not None or not getattr(
-            self.user, "is_authenticated", False
-        ):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        if self.staff_only and not self.user.is_staff:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self._accepted_user = True
-        websocket_connected(self.route)
-        await self.on_connected()
+        with websocket_tracing.connect_span(self) as span:  # a no-op when tracing is off
+            await self.accept()
+            if self.scope.get("auth_error") is not None or not getattr(
+                self.user, "is_authenticated", False
+            ):
+                span.closed(CLOSE_UNAUTHENTICATED)
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            if self.staff_only and not self.user.is_staff:
+                span.closed(CLOSE_FORBIDDEN)
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            self._accepted_user = True
+            websocket_connected(self.route)
+            await self.on_connected()
 
     async def disconnect(self, code: int) -> None:
         if not self._accepted_user:
             return
         self._accepted_user = False
         websocket_disconnected(self.route)
-        try:
-            await self.on_disconnected(code)
-        finally:
-            for group in list(self._groups_joined):
-                await self.leave_group(group)
+        with websocket_tracing.disconnect_span(self, code):
+            try:
+                await self.on_disconnected(code)
+            finally:
+                for group in list(self._groups_joined):
+                    await self.leave_group(group)
 
     async def on_connected(self) -> None:
         """Authenticated and allowed: join groups, send the first state."""
@@ -149,20 +156,26 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self._accepted_user or self._closing:
             return
-        if not self._bucket.take():
-            await self._refuse_flood()
-            return
-        self._refused_in_a_row = 0
-        try:
-            message = self._parse(text_data, bytes_data)
-            await self._dispatch(message)
-        except ClientError as error:
-            await self.send_error(error.code, error.message)
-        except ApplicationError as error:
-            await self.send_error(error.code, str(error.message))
-        except Exception:
-            logger.exception("realtime_handler_failed", route=self.route)
-            await self.send_error("internal_error", _("The message could not be processed."))
+        with websocket_tracing.receive_span(self) as span:  # a no-op when tracing is off
+            if not self._bucket.take():
+                span.refused("rate_limited")
+                await self._refuse_flood()
+                return
+            self._refused_in_a_row = 0
+            try:
+                message = self._parse(text_data, bytes_data)
+                span.message_type(message.get("type"), self.message_types)
+                await self._dispatch(message)
+            except ClientError as error:
+                span.refused(error.code)
+                await self.send_error(error.code, error.message)
+            except ApplicationError as error:
+                span.refused(error.code)
+                await self.send_error(error.code, str(error.message))
+            except Exception as error:
+                span.failed(error)
+                logger.exception("realtime_handler_failed", route=self.route)
+                await self.send_error("internal_error", _("The message could not be processed."))
 
     def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         raw: str | bytes = text_data if text_data is not None else (bytes_data or b"")

@@ -8,17 +8,42 @@ Instrumented: Django (one server span per request), Celery (publish and run span
 continuing from the request into the worker), psycopg (one span per query), Redis (cache,
 channel layer, broker), and the AI SDK calls: httpx (Together SDK) and httpx2 (OpenAI and
 Anthropic SDKs, see `httpx2_tracing`).
+The realtime consumers' WebSocket work gets spans of its own (`websocket_tracing`).
 The exporter reads the other standard variables itself (`OTEL_EXPORTER_OTLP_HEADERS`,
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, ...).
+
+Logs and traces join: with tracing on, every log line written while a span is current carries
+its `trace_id` and `span_id` (`add_trace_ids`, a structlog processor of `settings.logging`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+    from structlog.typing import EventDict
 
 _lock = threading.Lock()
 _configured = False
+# `opentelemetry.trace.get_current_span` once tracing is on; None (nothing to look up) before.
+_current_span: Callable[[], Span] | None = None
+
+
+def add_trace_ids(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: the current span's W3C ids (32 and 16 lowercase hex digits) in the
+    log line, so a log search finds the trace and a trace view finds its lines. Tracing off:
+    one check of a module global, no keys added."""
+    if _current_span is None:
+        return event_dict
+    context = _current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
 
 
 def tracing_enabled() -> bool:
@@ -29,13 +54,19 @@ def tracing_enabled() -> bool:
 
 def configure_tracing(process: str) -> bool:
     """Starts tracing for this process (once); False when no endpoint is configured."""
-    global _configured
+    global _configured, _current_span
     if not tracing_enabled():
         return False
     with _lock:
         if not _configured:
             _install_provider(process)
             _instrument_libraries()
+            from opentelemetry.trace import get_current_span
+
+            from .websocket_tracing import enable_websocket_tracing
+
+            enable_websocket_tracing()
+            _current_span = get_current_span
             _configured = True
     return True
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import structlog
 
+from studymate_api.observability.tracing import add_trace_ids
+
 from .django import DEBUG
 from .environment import read_choice
 
@@ -18,6 +20,8 @@ LOG_FORMAT = read_choice(
 
 _shared_processors: list[Any] = [
     structlog.contextvars.merge_contextvars,
+    # trace_id and span_id of the current span, when tracing is on (a no-op otherwise).
+    add_trace_ids,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso"),

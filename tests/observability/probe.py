@@ -4,6 +4,8 @@
                                                 # a Celery task run by a worker thread
     python -m tests.observability.probe error   # error reporting on: a view that raises
     python -m tests.observability.probe off     # prints which instrumentation is loaded
+    python -m tests.observability.probe ws      # a JsonConsumer's messages (traced when the
+                                                # endpoint is set), its JSON logs on stderr
 
 `PROBE_OPENAI` / `PROBE_TOGETHER`: base URLs of the provider stand-ins the AI SDK calls go to.
 """
@@ -119,5 +121,63 @@ def _off() -> None:
     print(json.dumps({"modules": loaded, "middleware": middleware, "patched": patched}))
 
 
+def _ws() -> None:
+    """A real `JsonConsumer` subclass driven through its ASGI interface: a message that logs,
+    one whose handler raises, one of an unknown type, then a normal close."""
+    import asyncio
+
+    from studymate_api.observability.tracing import configure_tracing, force_flush
+
+    traced = configure_tracing("probe")
+    import django
+
+    django.setup()
+    import structlog
+    from channels.testing import WebsocketCommunicator
+
+    from realtime.consumers.base import JsonConsumer
+
+    class ProbeUser:
+        pk = 7
+        is_authenticated = True
+        is_staff = False
+
+    class ProbeConsumer(JsonConsumer):
+        route = "probe"
+        message_types = frozenset({"ping", "boom"})
+
+        async def on_ping(self, message: dict[str, Any]) -> None:
+            structlog.get_logger("probe").info("probe_ping")
+            await self.send_json({"type": "pong"})
+
+        async def on_boom(self, message: dict[str, Any]) -> None:
+            raise RuntimeError("probe handler failure")
+
+    async def scenario() -> list[Any]:
+        headers = [(b"x-request-id", b"probe-ws-1")]
+        if parent := os.environ.get("PROBE_TRACEPARENT"):
+            headers.append((b"traceparent", parent.encode()))
+        socket = WebsocketCommunicator(
+            ProbeConsumer.as_asgi(), "/ws/probe/?token=probe-secret-token", headers=headers
+        )
+        socket.scope["user"] = ProbeUser()
+        connected, _ = await socket.connect()
+        assert connected
+        events = []
+        for message in (
+            {"type": "ping", "note": "probe-body-text"},
+            {"type": "boom"},
+            {"type": "nope"},
+        ):
+            await socket.send_json_to(message)
+            events.append(await socket.receive_json_from(timeout=5))
+        await socket.disconnect(code=1000)
+        return events
+
+    print(json.dumps({"events": asyncio.run(scenario())}))
+    if traced:
+        assert force_flush()
+
+
 if __name__ == "__main__":
-    {"trace": _trace, "error": _error, "off": _off}[sys.argv[1]]()
+    {"trace": _trace, "error": _error, "off": _off, "ws": _ws}[sys.argv[1]]()

@@ -27,6 +27,7 @@ def test_daphne_returns_the_request_id_and_exports_the_server_span() -> None:
     with OTLPStandin() as collector:
         env = server_env(
             DATABASE_URL=DEAD_DATABASE_URL,
+            DATABASE_POOL_TIMEOUT="1",  # each connection attempt gives up in a second, not 10
             OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint,
             OTEL_BSP_SCHEDULE_DELAY="100",  # export batches every 0.1 s, not every 5 s
         )

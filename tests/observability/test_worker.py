@@ -1,5 +1,6 @@
 """A real Celery worker process (Redis broker) with tracing on: a task published while a
-request id is bound logs JSON lines carrying that id and exports its run span."""
+request id is bound logs JSON lines carrying that id and the ids of its run span, and exports
+that span."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def test_worker_logs_carry_the_publishers_request_id_and_runs_are_traced() -> No
     with OTLPStandin() as collector:
         env = server_env(
             DATABASE_URL=DEAD_DATABASE_URL,  # the task fails fast: still logged and traced
+            DATABASE_POOL_TIMEOUT="1",  # each connection attempt gives up in a second, not 10
             LOG_FORMAT="json",
             OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint,
             OTEL_BSP_SCHEDULE_DELAY="100",
@@ -59,3 +61,11 @@ def test_worker_logs_carry_the_publishers_request_id_and_runs_are_traced() -> No
     (run,) = [span for span in runs if span.name == f"run/{TASK}"]
     assert run.service == "studymate-worker"
     assert run.attributes["celery.task_name"] == TASK
+    # Logs and traces join: the run span is current while the task runs and its end is logged.
+    assert {line.get("trace_id") for line in run_lines} == {run.trace_id}, lines
+    (end,) = [line for line in run_lines if "raised" in line["event"]]
+    assert end["span_id"] == run.span_id
+    # Receipt is logged before the run span starts: no trace of its own to point to.
+    received = [line for line in lines if "received" in line["event"].lower()]
+    assert received, lines
+    assert all("trace_id" not in line for line in received), received

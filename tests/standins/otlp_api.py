@@ -24,6 +24,11 @@ class ReceivedSpan:
     kind: int
     trace_id: str
     attributes: dict[str, Any]
+    span_id: str = ""
+    parent_span_id: str = ""  # empty: a root span
+    status_code: int = 0  # OTLP StatusCode: 0 unset, 1 ok, 2 error
+    events: tuple[str, ...] = ()  # event names ("exception", ...)
+    links: tuple[tuple[str, str], ...] = ()  # (trace id, span id) of each linked span
 
 
 def _value(value: AnyValue) -> Any:
@@ -67,6 +72,13 @@ class OTLPStandin(ScriptedServer):
                                 kind=span.kind,
                                 trace_id=span.trace_id.hex(),
                                 attributes={a.key: _value(a.value) for a in span.attributes},
+                                span_id=span.span_id.hex(),
+                                parent_span_id=span.parent_span_id.hex(),
+                                status_code=span.status.code,
+                                events=tuple(event.name for event in span.events),
+                                links=tuple(
+                                    (link.trace_id.hex(), link.span_id.hex()) for link in span.links
+                                ),
                             )
                         )
         return received
