@@ -128,6 +128,15 @@ def _tail(log: Path, size: int = 4000) -> str:
 def running_server(env: Mapping[str, str], *, backlog: int = 128) -> Iterator[str]:
     """Runs daphne with `env` until the block ends; yields its base URL. `backlog`: connections
     the kernel queues before daphne accepts them (a benchmark opening hundreds at once)."""
+    with running_server_with_log(env, backlog=backlog) as (base_url, _log):
+        yield base_url
+
+
+@contextmanager
+def running_server_with_log(
+    env: Mapping[str, str], *, backlog: int = 128
+) -> Iterator[tuple[str, Path]]:
+    """`running_server`, yielding daphne's output file too (for tests that read its log lines)."""
     with tempfile.TemporaryDirectory(prefix="studymate-e2e-") as tmp:
         log = Path(tmp) / "daphne.log"
         sock = _listening_socket(backlog)
@@ -146,7 +155,7 @@ def running_server(env: Mapping[str, str], *, backlog: int = 128) -> Iterator[st
         try:
             base_url = f"http://127.0.0.1:{port}"
             _wait_until_alive(base_url, process, log)
-            yield base_url
+            yield base_url, log
         finally:
             _stop(process)
 

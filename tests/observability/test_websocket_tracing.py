@@ -15,25 +15,17 @@ import asyncio
 import json
 import re
 import secrets
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
 from tests.e2e.conftest import e2e_database_url  # noqa: F401 - the fixture, for the daphne test
-from tests.e2e.harness import PROJECT_DIR, http_client, server_env
+from tests.e2e.harness import http_client, running_server_with_log, server_env
 from tests.observability.test_daphne import wait_for_spans
 from tests.observability.test_tracing import run_probe
 from tests.standins.otlp_api import OTLPStandin, ReceivedSpan
@@ -168,48 +160,6 @@ def test_with_tracing_off_log_lines_have_no_trace_ids() -> None:
 
 
 # --- daphne, the real learning consumer, a real client ----------------------------------------
-
-
-@contextmanager
-def running_server_with_log(env: dict[str, str]) -> Iterator[tuple[str, Path]]:
-    """daphne as `tests.e2e.harness.running_server` runs it (a loopback socket handed over with
-    `--fd`), yielding its output file too: the test reads the server's log lines."""
-    with tempfile.TemporaryDirectory(prefix="studymate-otel-") as tmp:
-        log = Path(tmp) / "daphne.log"
-        with socket.create_server(("127.0.0.1", 0)) as sock, log.open("wb") as out:
-            port = sock.getsockname()[1]
-            daphne = [sys.executable, "-m", "daphne", "--fd", str(sock.fileno())]
-            process = subprocess.Popen(
-                [*daphne, "studymate_api.asgi:application"],
-                cwd=PROJECT_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                pass_fds=(sock.fileno(),),
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while not _alive(base_url):
-                assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-                time.sleep(0.1)
-            yield base_url, log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def _alive(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/health/alive/", timeout=1.0).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def register(base_url: str) -> dict[str, Any]:
