@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,9 @@ def entrypoint_process(process: str, log: Path, **env: str) -> Iterator[subproce
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # Its own process group: granian's workers are children of the exec'd main process,
+            # and killing only that one would leave them serving.
+            start_new_session=True,
         )
     try:
         yield child
@@ -45,6 +49,8 @@ def entrypoint_process(process: str, log: Path, **env: str) -> Iterator[subproce
         if child.poll() is None:
             child.kill()
             child.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
 
 
 def wait_until_ready(child: subprocess.Popen[bytes], port: int, log: Path) -> None:
