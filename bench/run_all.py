@@ -44,6 +44,7 @@ class Bench:
 
 BENCHES = (
     Bench("servers_bench.py", ("--json",), ("--json", "--quick"), has_json=True),
+    Bench("mixed_bench.py", ("--json",), ("--json", "--quick"), has_json=True),
     Bench(
         "study_bench.py",
         ("--json",),
