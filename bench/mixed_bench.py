@@ -73,6 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mixed_stack  # after the path; it sets the production environment first
 import study_bench
 from mixed_stack import MATERIAL, Learner, Platform
+from ws_bench import deleting_streams
 
 T = TypeVar("T")
 P99_TARGET_MS = 200.0
@@ -892,7 +893,7 @@ def main() -> None:
     with (
         study_bench.temporary_database() as name,
         tempfile.TemporaryDirectory(prefix="mixed-bench-") as tmp,
-        mixed_stack.deleting_streams(redis_url, prefix),
+        deleting_streams(redis_url, prefix),
     ):
         bench_url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
         env = mixed_stack.platform_env(bench_url, redis_url, prefix)

@@ -69,21 +69,6 @@ def platform_env(database_url: str, redis_url: str, stream_prefix: str) -> dict[
     }
 
 
-@contextlib.contextmanager
-def deleting_streams(redis_url: str, stream_prefix: str) -> Iterator[None]:
-    """The run's streams live under a key prefix of their own; dropped at the end."""
-    import redis
-
-    try:
-        yield
-    finally:
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(match=f"{stream_prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
-
-
 # --- the seed -----------------------------------------------------------------------------------
 
 

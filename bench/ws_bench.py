@@ -122,7 +122,7 @@ class Stack:
 
 
 @contextlib.contextmanager
-def _deleting_streams(redis_url: str, prefix: str) -> Iterator[None]:
+def deleting_streams(redis_url: str, prefix: str) -> Iterator[None]:
     """The streams of the run live under their own key prefix; drop them at the end."""
     import redis
 
@@ -144,7 +144,7 @@ def bench_stack(*, servers: int, with_stream: bool) -> Iterator[Stack]:
     if not redis_url:
         raise SystemExit("set REDIS_URL (channel layer, cache and streams)")
     prefix = f"studymate-bench-{secrets.token_hex(4)}:"
-    with fresh_database() as database_url, _deleting_streams(redis_url, prefix):
+    with fresh_database() as database_url, deleting_streams(redis_url, prefix):
         env = server_env(database_url, redis_url, prefix)
         migrate = run_manage("migrate", "--noinput", env=env)
         if migrate.returncode != 0:
