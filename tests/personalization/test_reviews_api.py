@@ -46,6 +46,22 @@ def wrong_card(
     return ReviewCard.objects.get(user=user, question=question)
 
 
+def graduated_cards(
+    count: int,
+    stability: float,
+    user: User,
+    make_question: Callable[..., Question],
+    graded_answer: GradedAnswer,
+) -> list[ReviewCard]:
+    """`count` cards in the same graduated state, last reviewed ten days ago."""
+    cards = [wrong_card(user, make_question, graded_answer) for _ in range(count)]
+    last = timezone.now() - datetime.timedelta(days=10)
+    ReviewCard.objects.filter(pk__in=[c.pk for c in cards]).update(
+        state=ReviewState.REVIEW, step=None, stability=stability, difficulty=5.0, last_review=last
+    )
+    return cards
+
+
 def test_a_wrong_answer_becomes_a_due_card_without_its_answer(
     auth_client: APIClient,
     user: User,
@@ -102,11 +118,7 @@ def test_ratings_order_the_next_interval(
     graded_answer: GradedAnswer,
 ) -> None:
     """From the same graduated state, again < hard < good < easy."""
-    cards = [wrong_card(user, make_question, graded_answer) for _ in range(4)]
-    last = timezone.now() - datetime.timedelta(days=10)
-    ReviewCard.objects.filter(pk__in=[c.pk for c in cards]).update(
-        state=ReviewState.REVIEW, step=None, stability=10.0, difficulty=5.0, last_review=last
-    )
+    cards = graduated_cards(4, 10.0, user, make_question, graded_answer)
     dues = [
         due_at(auth_client.post(rate_url(card.pk), {"rating": rating}).json())
         for card, rating in zip(cards, ["again", "hard", "good", "easy"], strict=True)
@@ -122,11 +134,7 @@ def test_higher_desired_retention_schedules_sooner(
     make_question: Callable[..., Question],
     graded_answer: GradedAnswer,
 ) -> None:
-    cards = [wrong_card(user, make_question, graded_answer) for _ in range(2)]
-    last = timezone.now() - datetime.timedelta(days=10)
-    ReviewCard.objects.filter(pk__in=[c.pk for c in cards]).update(
-        state=ReviewState.REVIEW, step=None, stability=20.0, difficulty=5.0, last_review=last
-    )
+    cards = graduated_cards(2, 20.0, user, make_question, graded_answer)
     dues = []
     for card, retention in zip(cards, [0.75, 0.97], strict=True):
         settings = auth_client.put("/api/study/settings/", {"desired_retention": retention})
