@@ -80,6 +80,14 @@ async def connected(socket: WebsocketCommunicator) -> dict[str, Any]:
     return await next_event(socket, "snapshot")
 
 
+@pytest.fixture
+def room(user, other_user):
+    """A room of `user` that `other_user` has joined."""
+    room = make_room(user)
+    add_member(room, other_user)
+    return room
+
+
 # --- who may connect ---------------------------------------------------------------------------
 
 
@@ -148,9 +156,7 @@ def test_members_see_each_other_join(user, other_user):
     run(scenario)
 
 
-def test_a_second_tab_does_not_flap_presence(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_a_second_tab_does_not_flap_presence(user, other_user, room):
 
     async def scenario() -> None:
         watcher = room_socket(other_user, room)
@@ -169,9 +175,7 @@ def test_a_second_tab_does_not_flap_presence(user, other_user):
     run(scenario)
 
 
-def test_a_reconnect_within_the_grace_period_is_silent(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_a_reconnect_within_the_grace_period_is_silent(user, other_user, room):
 
     async def scenario() -> None:
         watcher = room_socket(other_user, room)
@@ -192,12 +196,10 @@ def test_a_reconnect_within_the_grace_period_is_silent(user, other_user):
     run(scenario)
 
 
-def test_a_vanished_client_expires_after_the_ttl(user, other_user, settings):
+def test_a_vanished_client_expires_after_the_ttl(user, other_user, settings, room):
     """A socket whose process died is never dropped: it stops being touched and expires; the
     heartbeat of any live socket in the room sweeps it and announces the leave."""
     settings.REALTIME_PRESENCE_TTL_SECONDS = 3  # heartbeat every second
-    room = make_room(user)
-    add_member(room, other_user)
     ghost = MemberStatus(user_id=other_user.pk, username=other_user.username)
     room_live.presence_connect(room_id=room.pk, member=ghost, channel="dead-process!abc")
 
@@ -213,9 +215,7 @@ def test_a_vanished_client_expires_after_the_ttl(user, other_user, settings):
     run(scenario)
 
 
-def test_typing_and_focus_status_reach_the_room(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_typing_and_focus_status_reach_the_room(user, other_user, room):
 
     async def scenario() -> None:
         first, second = room_socket(user, room), room_socket(other_user, room)
@@ -240,9 +240,7 @@ def test_typing_and_focus_status_reach_the_room(user, other_user):
 # --- chat ---------------------------------------------------------------------------------------
 
 
-def test_chat_is_stored_and_broadcast(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_chat_is_stored_and_broadcast(user, other_user, room):
 
     async def scenario() -> None:
         first, second = room_socket(user, room), room_socket(other_user, room)
@@ -300,9 +298,7 @@ def test_chat_floods_are_limited(user, settings):
 # --- the shared timer ---------------------------------------------------------------------------
 
 
-def test_the_timer_is_shared_and_late_joiners_see_the_time_left(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_the_timer_is_shared_and_late_joiners_see_the_time_left(user, other_user, room):
     late = UserFactory.create()
     add_member(room, late)
 
@@ -346,9 +342,7 @@ def test_the_timer_is_shared_and_late_joiners_see_the_time_left(user, other_user
 # --- membership changes while connected --------------------------------------------------------
 
 
-def test_leaving_over_rest_closes_the_members_sockets(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_leaving_over_rest_closes_the_members_sockets(user, other_user, room):
 
     async def scenario() -> None:
         owner, member = room_socket(user, room), room_socket(other_user, room)
@@ -365,9 +359,7 @@ def test_leaving_over_rest_closes_the_members_sockets(user, other_user):
     run(scenario)
 
 
-def test_deleting_the_room_closes_every_socket(user, other_user):
-    room = make_room(user)
-    add_member(room, other_user)
+def test_deleting_the_room_closes_every_socket(user, other_user, room):
 
     async def scenario() -> None:
         owner, member = room_socket(user, room), room_socket(other_user, room)
