@@ -197,15 +197,15 @@ def _wait_until_logged(
 
 
 @contextmanager
-def running_worker(env: Mapping[str, str]) -> Iterator[Path]:
-    """Runs a real Celery worker (solo pool, Redis broker) until the block ends; yields its log."""
-    with tempfile.TemporaryDirectory(prefix="studymate-worker-") as tmp:
-        log = Path(tmp) / "worker.log"
-        command = [sys.executable, "-m", "celery", "-A", "studymate_api", "worker"]
-        options = ["--pool", "solo", "--without-gossip", "--without-mingle", "-l", "INFO"]
+def _running_until_logged(
+    command: list[str], env: Mapping[str, str], marker: bytes, what: str
+) -> Iterator[Path]:
+    """Runs `command` until the block ends; yields its log once `marker` appears in it."""
+    with tempfile.TemporaryDirectory(prefix="studymate-e2e-") as tmp:
+        log = Path(tmp) / "process.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [*command, *options, "--hostname", f"e2e-{os.getpid()}@%h"],
+                command,
                 cwd=PROJECT_DIR,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
@@ -213,10 +213,22 @@ def running_worker(env: Mapping[str, str]) -> Iterator[Path]:
                 stderr=subprocess.STDOUT,
             )
         try:
-            _wait_until_logged(process, log, WORKER_READY_MARKER, "celery worker")
+            _wait_until_logged(process, log, marker, what)
             yield log
         finally:
             _stop(process)
+
+
+@contextmanager
+def running_worker(env: Mapping[str, str]) -> Iterator[Path]:
+    """Runs a real Celery worker (solo pool, Redis broker) until the block ends; yields its log."""
+    command = [sys.executable, "-m", "celery", "-A", "studymate_api", "worker"]
+    options = ["--pool", "solo", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    hostname = ["--hostname", f"e2e-{os.getpid()}@%h"]
+    with _running_until_logged(
+        [*command, *options, *hostname], env, WORKER_READY_MARKER, "celery worker"
+    ) as log:
+        yield log
 
 
 @contextmanager
@@ -225,20 +237,6 @@ def running_stream_process(env: Mapping[str, str]) -> Iterator[Path]:
     the analyzer reading the activity stream) until the block ends; yields its log once it
     reads the stream. With Redis, the web process only publishes activity and this process
     answers with metrics."""
-    with tempfile.TemporaryDirectory(prefix="studymate-stream-") as tmp:
-        log = Path(tmp) / "stream.log"
-        command = [sys.executable, str(MANAGE_PY), "realtime_analytics_management"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [*command, "--start-streaming"],
-                cwd=PROJECT_DIR,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            _wait_until_logged(process, log, STREAM_READY_MARKER, "stream process")
-            yield log
-        finally:
-            _stop(process)
+    command = [sys.executable, str(MANAGE_PY), "realtime_analytics_management", "--start-streaming"]
+    with _running_until_logged(command, env, STREAM_READY_MARKER, "stream process") as log:
+        yield log
