@@ -8,7 +8,8 @@ semantic-convention attributes, the trace context injected into the outgoing hea
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -39,18 +40,25 @@ def _finish(span: Span, response: httpx2.Response) -> None:
         span.set_attribute("error.type", str(status))
 
 
-def _traced_send(
-    wrapped: Callable[[httpx2.Request], httpx2.Response],
-    instance: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> httpx2.Response:
+@contextmanager
+def _client_span(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[Span]:
+    """A CLIENT span around one request, its context injected into the request's headers."""
     request: httpx2.Request = args[0] if args else kwargs["request"]
     tracer = trace.get_tracer(_SCOPE)
     with tracer.start_as_current_span(
         request.method, kind=SpanKind.CLIENT, attributes=_start_attributes(request)
     ) as span:
         propagate.inject(request.headers)
+        yield span
+
+
+def _traced_send(
+    wrapped: Callable[[httpx2.Request], httpx2.Response],
+    instance: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> httpx2.Response:
+    with _client_span(args, kwargs) as span:
         response = wrapped(*args, **kwargs)
         _finish(span, response)
         return response
@@ -62,12 +70,7 @@ async def _traced_send_async(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> httpx2.Response:
-    request: httpx2.Request = args[0] if args else kwargs["request"]
-    tracer = trace.get_tracer(_SCOPE)
-    with tracer.start_as_current_span(
-        request.method, kind=SpanKind.CLIENT, attributes=_start_attributes(request)
-    ) as span:
-        propagate.inject(request.headers)
+    with _client_span(args, kwargs) as span:
         response = await wrapped(*args, **kwargs)
         _finish(span, response)
         return response
