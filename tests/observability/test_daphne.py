@@ -13,14 +13,18 @@ from tests.standins.otlp_api import OTLPStandin, ReceivedSpan
 pytestmark = pytest.mark.e2e
 
 
-def wait_for_spans(collector: OTLPStandin, scope: str, timeout: float = 15.0) -> list[ReceivedSpan]:
+def wait_for_spans(
+    collector: OTLPStandin, scope: str, timeout: float = 15.0, *, name: str | None = None
+) -> list[ReceivedSpan]:
+    """The spans of `scope` received so far, once there is one (named `name`, when given: spans
+    of one scope may arrive in several export batches)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [span for span in collector.spans if span.scope == scope]
-        if found:
+        if found and (name is None or any(span.name == name for span in found)):
             return found
         time.sleep(0.1)
-    pytest.fail(f"no {scope} span within {timeout} s: {collector.spans}")
+    pytest.fail(f"no {scope} span {name or ''} within {timeout} s: {collector.spans}")
 
 
 def test_daphne_returns_the_request_id_and_exports_the_server_span() -> None:

@@ -53,7 +53,9 @@ def test_worker_logs_carry_the_publishers_request_id_and_runs_are_traced() -> No
             with structlog.contextvars.bound_contextvars(request_id="req-worker-1"):
                 task_id = app.send_task(TASK).id
             lines = json_lines(log, task_id)
-            runs = wait_for_spans(collector, "opentelemetry.instrumentation.celery")
+            runs = wait_for_spans(
+                collector, "opentelemetry.instrumentation.celery", name=f"run/{TASK}"
+            )
     # Receipt is logged before the task starts; every line of its run carries the id.
     run_lines = [line for line in lines if "received" not in line["event"].lower()]
     assert run_lines, lines
