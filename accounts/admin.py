@@ -3,11 +3,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import LoginHistory, User, UserProfile
+
+# Flags whose change takes effect on open sockets too (services.user_access_changed).
+ACCESS_FIELDS = frozenset({"is_active", "is_staff"})
 
 
 class UserProfileInline(admin.StackedInline[UserProfile, User]):
@@ -36,6 +40,14 @@ class UserAdmin(DjangoUserAdmin[User]):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
     )
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        # The admin's change view runs in one transaction: the event commits with the flags.
+        if change and ACCESS_FIELDS & set(form.changed_data):
+            services.user_access_changed(user=obj)
 
     @admin.action(description=_("Unlock selected accounts (clear failed logins)"))
     def unlock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

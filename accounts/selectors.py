@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from .authentication import AccessTokenAuthentication
 from .models import LoginHistory, User
+from .tokens import AccessGrant as AccessGrant  # other apps take the type from here
+from .tokens import password_claim_matches, sign_in_revoked, token_sid
+
+# Tokens are a few hundred bytes; anything far larger is garbage, refused before decoding.
+_MAX_TOKEN_LENGTH = 4096
 
 
 def user_find_by_email(email: str) -> User | None:
@@ -32,3 +40,39 @@ def user_get_with_profile(*, user_id: int) -> User:
 
 def login_history_list(*, user: User) -> QuerySet[LoginHistory]:
     return LoginHistory.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# --- access tokens ----------------------------------------------------------------------------
+
+
+def access_grant_for_token(raw: str) -> AccessGrant | None:
+    """What the access token grants, exactly as REST judges it (`AccessTokenAuthentication`:
+    signature, expiry, type, active user, password claim, sign-in not ended); None if refused."""
+    if len(raw) > _MAX_TOKEN_LENGTH:
+        return None
+    authentication = AccessTokenAuthentication()
+    try:
+        token = authentication.get_validated_token(raw.encode())
+        user = authentication.get_user(token)
+    except AuthenticationFailed:  # simplejwt's InvalidToken is one too
+        return None
+    if not isinstance(user, User):  # AUTH_USER_MODEL is User; this tells the type checker
+        return None
+    return AccessGrant(
+        user=user,
+        expires_at=int(token["exp"]),
+        sid=token_sid(token),
+        password_claim=token.get(jwt_settings.REVOKE_TOKEN_CLAIM),
+    )
+
+
+def access_grant_holder(grant: AccessGrant) -> User | None:
+    """The grant's user as stored now, if the grant still holds (the user is active, the
+    password is the one the token was minted under, its sign-in has not ended); else None.
+    Expiry is the caller's to watch: it needs no lookup."""
+    user = user_get_active(user_id=grant.user.pk)
+    if user is None or not password_claim_matches(grant.password_claim, user):
+        return None
+    if sign_in_revoked(grant.sid):
+        return None
+    return user

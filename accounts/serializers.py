@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -21,6 +22,21 @@ def _username_field(*, required: bool = True) -> serializers.CharField:
 # --- input ------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "New learner",
+            value={
+                "email": "minji.kim@example.com",
+                "password": "solar-Orbit-42!",
+                "username": "minji_kim",
+                "first_name": "민지",
+                "last_name": "김",
+            },
+            request_only=True,
+        )
+    ]
+)
 class RegisterInputSerializer(StrictInputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
@@ -29,6 +45,15 @@ class RegisterInputSerializer(StrictInputSerializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Email and password",
+            value={"email": "minji.kim@example.com", "password": "solar-Orbit-42!"},
+            request_only=True,
+        )
+    ]
+)
 class LoginInputSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
@@ -38,6 +63,15 @@ class RefreshInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField(max_length=2048)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "New password",
+            value={"old_password": "solar-Orbit-42!", "new_password": "quiet-Harbor-77?"},
+            request_only=True,
+        )
+    ]
+)
 class PasswordChangeInputSerializer(StrictInputSerializer):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -58,6 +92,24 @@ class ProfileFieldsInputSerializer(StrictInputSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Learner profile",
+            value={
+                "first_name": "민지",
+                "profile": {
+                    "bio": "수능 수학을 준비하는 고등학생입니다.",
+                    "grade_level": "고등학교 2학년",
+                    "timezone": "Asia/Seoul",
+                    "preferred_language": "ko",
+                    "learning_goals": ["수능 수학 1등급", "영어 독해 속도 올리기"],
+                },
+            },
+            request_only=True,
+        )
+    ]
+)
 class ProfileUpdateInputSerializer(StrictInputSerializer):
     username = _username_field(required=False)
     first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)

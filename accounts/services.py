@@ -1,4 +1,9 @@
-"""Every write of the accounts domain: registration, login, tokens, password, profile."""
+"""Every write of the accounts domain: registration, login, tokens and sign-ins, password,
+access flags, profile.
+
+Ending credentials (logout, `sign_in_revoke`, password change, `user_access_changed`) records an
+`accounts.events` event in the same transaction: the realtime app hears it after commit and
+closes the sockets that no longer hold (`realtime.subscribers`)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -25,9 +31,28 @@ from studymate_api.core.errors import (
     validation_failed,
 )
 from studymate_api.core.requests import client_ip, user_agent
+from studymate_api.cqrs import record_event
 
+from .caching import profile_invalidate_on_commit
+from .events import (
+    PASSWORD_CHANGED,
+    SIGNED_OUT,
+    USER,
+    USER_ACCESS_CHANGED,
+    PasswordChangedPayload,
+    SignedOutPayload,
+    UserAccessChangedPayload,
+)
 from .models import LoginHistory, User, UserProfile
-from .selectors import user_email_taken, user_find_by_email, user_get_active, username_taken
+from .selectors import user_email_taken, user_find_by_email, username_taken
+from .tokens import (
+    password_claim_matches,
+    sign_in_new_id,
+    sign_in_refresh_token,
+    sign_in_remember_revoked,
+    sign_in_revoked,
+    token_sid,
+)
 
 INVALID_CREDENTIALS = _("Invalid email or password.")
 INVALID_REFRESH = _("The refresh token is invalid, expired or already used.")
@@ -127,35 +152,91 @@ def account_unlock(*, user: User) -> int:
 # --- tokens -----------------------------------------------------------------------------------
 
 
-def tokens_issue(*, user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)
+def tokens_issue(*, user: User, sid: str | None = None) -> TokenPair:
+    """A token pair of the sign-in `sid`; a new sign-in without it (login, registration)."""
+    refresh = sign_in_refresh_token(user, sid=sid or sign_in_new_id())
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
 def tokens_refresh(*, refresh: str) -> TokenPair:
-    """Rotates a refresh token: the old one is blacklisted and a new pair is issued.
+    """Rotates a refresh token: the old one is blacklisted and a new pair of the same sign-in is
+    issued (a token from before sign-in ids starts a new sign-in).
 
     The blacklist row is unique per token and created (never fetched) under a row lock, so two
-    concurrent refreshes with the same token produce at most one new pair.
+    concurrent refreshes with the same token produce at most one new pair. The user row is
+    locked first, as `sign_in_revoke` and a password change lock it, so a rotation in flight
+    cannot slip a new token past them.
     """
     token = _verified_refresh(refresh)
-    user = _active_token_user(token)
     with transaction.atomic():
+        user = _lock_token_user(token)
         outstanding = _lock_outstanding(token)
         try:
             with transaction.atomic():
                 BlacklistedToken.objects.create(token=outstanding)
         except IntegrityError:
             raise AuthenticationFailed(INVALID_REFRESH) from None
-        return tokens_issue(user=user)
+        sid = token_sid(token)
+        if sign_in_revoked(sid):
+            raise AuthenticationFailed(INVALID_REFRESH)
+        return tokens_issue(user=user, sid=sid)
 
 
 def tokens_revoke(*, refresh: str) -> None:
-    """Logout: the refresh token stops working; a token already revoked is refused."""
+    """Logout: the refresh token stops working, every access token of its sign-in is refused
+    from the moment this commits (`accounts.tokens`), and the sign-in's open sockets close
+    (SignedOut). A token already revoked is refused."""
     try:
-        RefreshToken(refresh).blacklist()  # type: ignore[arg-type]
+        token = RefreshToken(refresh)  # type: ignore[arg-type]
     except TokenError:
         raise validation_failed("refresh", INVALID_REFRESH) from None
+    with transaction.atomic():
+        outstanding = OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+        if outstanding is None:  # not one of ours
+            raise validation_failed("refresh", INVALID_REFRESH)
+        try:
+            with transaction.atomic():
+                BlacklistedToken.objects.create(token=outstanding)
+        except IntegrityError:  # a concurrent logout with the same token got there first
+            raise validation_failed("refresh", INVALID_REFRESH) from None
+        _sign_in_ended(user_id=int(token[jwt_settings.USER_ID_CLAIM]), sid=token_sid(token))
+
+
+@transaction.atomic
+def sign_in_revoke(*, user: User, sid: str) -> int:
+    """Ends one sign-in of `user` as logout does, without its refresh token (the sessions API):
+    its refresh tokens are blacklisted, its access tokens refused, its sockets closed. Returns
+    how many refresh tokens it ended; 0 (nothing recorded) when the sign-in is not the user's
+    or has already ended."""
+    _lock_user(user.pk)  # see tokens_refresh: a rotation of this sign-in finishes first or fails
+    live = OutstandingToken.objects.filter(
+        user=user, blacklistedtoken__isnull=True, expires_at__gt=timezone.now()
+    ).only("id", "token")
+    ended = [outstanding for outstanding in live if _stored_sid(outstanding.token) == sid]
+    if not ended:
+        return 0
+    rows = [BlacklistedToken(token=outstanding) for outstanding in ended]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    _sign_in_ended(user_id=user.pk, sid=sid)
+    return len(ended)
+
+
+def _sign_in_ended(*, user_id: int, sid: str | None) -> None:
+    if sid is not None:
+        # Registered before the event's publication (after-commit hooks run in order): a socket
+        # re-checking its sign-in must find it ended.
+        transaction.on_commit(lambda: sign_in_remember_revoked(sid))
+    payload: SignedOutPayload = {"user_id": user_id, "sid": sid}
+    record_event(aggregate_type=USER, aggregate_id=user_id, event_type=SIGNED_OUT, payload=payload)
+
+
+def _stored_sid(raw: str) -> str | None:
+    """The sign-in id in a refresh token read back from the outstanding-token table (ours: no
+    signature or expiry check needed)."""
+    try:
+        return token_sid(RefreshToken(raw, verify=False))  # type: ignore[arg-type]
+    except TokenError:
+        return None
 
 
 def tokens_revoke_all(*, user: User) -> int:
@@ -172,11 +253,19 @@ def _verified_refresh(raw: str) -> RefreshToken:
         raise AuthenticationFailed(INVALID_REFRESH) from None
 
 
-def _active_token_user(token: RefreshToken) -> User:
-    user = user_get_active(user_id=token.get(jwt_settings.USER_ID_CLAIM))
-    if user is None:
+def _lock_token_user(token: RefreshToken) -> User:
+    """The token's user, locked until the transaction ends; refused when inactive or when the
+    token predates the current password."""
+    user = _lock_user(token.get(jwt_settings.USER_ID_CLAIM))
+    if user is None or not user.is_active:
+        raise AuthenticationFailed(INVALID_REFRESH)
+    if not password_claim_matches(token.get(jwt_settings.REVOKE_TOKEN_CLAIM), user):
         raise AuthenticationFailed(INVALID_REFRESH)
     return user
+
+
+def _lock_user(user_id: Any) -> User | None:
+    return User.objects.select_for_update().filter(pk=user_id).first()
 
 
 def _lock_outstanding(token: RefreshToken) -> OutstandingToken:
@@ -195,7 +284,7 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     """Sets a new password and revokes every refresh token of the user.
 
     Access tokens carry a hash of the password (simplejwt's revoke claim), so they stop
-    working at the same moment.
+    working at the same moment; open sockets close on PasswordChanged.
     """
     if not user.check_password(old_password):
         raise validation_failed("old_password", _("The current password is not correct."))
@@ -203,6 +292,29 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens_revoke_all(user=user)
+    payload: PasswordChangedPayload = {"user_id": user.pk}
+    record_event(
+        aggregate_type=USER,
+        aggregate_id=user.pk,
+        event_type=PASSWORD_CHANGED,
+        payload=payload,
+        user=user,
+    )
+
+
+def user_access_changed(*, user: User) -> None:
+    """Announces that `is_active` or `is_staff` of `user` changed (saved by the caller, in the
+    same transaction: the admin's change form). REST reads both flags on every request; open
+    sockets re-check them on UserAccessChanged: deactivated closes with 4401, a staff-only socket
+    of a user who lost staff with 4403."""
+    payload: UserAccessChangedPayload = {
+        "user_id": user.pk,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+    }
+    record_event(
+        aggregate_type=USER, aggregate_id=user.pk, event_type=USER_ACCESS_CHANGED, payload=payload
+    )
 
 
 PROFILE_USER_FIELDS = ("username", "first_name", "last_name")
@@ -225,6 +337,7 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
         setattr(profile, name, value)
     if profile_data:
         profile.save(update_fields=[*profile_data, "updated_at"])
+        profile_invalidate_on_commit(user.pk)
     return user
 
 

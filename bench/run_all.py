@@ -59,6 +59,7 @@ BENCHES = (
     ),
     Bench("reco_bench.py", (), ("--requests", "10")),
     Bench("cache_bench.py", (), ("--reads", "2000", "--learners", "100")),
+    Bench("idempotency_bench.py", (), ("--requests", "200", "--rounds", "2")),
     Bench("stream_bench.py", (), ("--events", "5000", "--seconds", "2")),
     Bench("ws_bench.py", ("learners",), ("learners", "--learners", "20", "--seconds", "3")),
     Bench("ws_bench.py", ("rooms",), None),

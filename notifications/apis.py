@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studymate_api.core.conditional import etag_cached
+from studymate_api.core.errors import NotFound, ValidationFailed
+from studymate_api.core.locations import location
+from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 
 from . import selectors, services
+from .caching import preferences_tag
 from .models import Notification
 from .serializers import (
     DeviceDeleteInputSerializer,
@@ -30,8 +35,6 @@ from .serializers import (
 if TYPE_CHECKING:
     from accounts.models import User
 
-NOT_FOUND = OpenApiResponse(description="`not_found`: none of yours has that id")
-
 
 def _user(request: Request) -> User:
     # IsAuthenticated (the default permission) lets only signed-in users reach the views.
@@ -39,14 +42,16 @@ def _user(request: Request) -> User:
 
 
 class NotificationListApi(ListAPIView[Notification]):
-    """Your notifications, newest first; `unread=true` for only unread ones."""
-
     serializer_class = NotificationOutputSerializer
     queryset = Notification.objects.none()  # for the schema; requests use get_queryset
     filter_backends = ()
 
     @extend_schema(parameters=[NotificationListQuerySerializer])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List your notifications
+
+        Newest first; `unread=true` for only the unread ones, `unread=false` for only the read ones.
+        """
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
@@ -55,8 +60,12 @@ class NotificationListApi(ListAPIView[Notification]):
 
 
 class NotificationReadApi(APIView):
-    @extend_schema(request=None, responses={200: NotificationOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(request=None, responses={200: NotificationOutputSerializer, **raises(NotFound)})
     def post(self, request: Request, notification_id: int) -> Response:
+        """Mark a notification as read
+
+        Answers the notification with its `read_at`.
+        """
         notification = services.notification_mark_read(
             user=_user(request), notification_id=notification_id
         )
@@ -66,6 +75,10 @@ class NotificationReadApi(APIView):
 class NotificationReadAllApi(APIView):
     @extend_schema(request=None, responses={200: ReadAllOutputSerializer})
     def post(self, request: Request) -> Response:
+        """Mark all your notifications as read
+
+        Answers how many were unread.
+        """
         count = services.notification_mark_all_read(user=_user(request))
         return Response(ReadAllOutputSerializer({"marked_read": count}).data)
 
@@ -73,24 +86,48 @@ class NotificationReadAllApi(APIView):
 class UnreadCountApi(APIView):
     @extend_schema(responses={200: UnreadCountOutputSerializer})
     def get(self, request: Request) -> Response:
+        """Count your unread notifications"""
         count = selectors.notification_unread_count(user=_user(request))
         return Response(UnreadCountOutputSerializer({"unread_count": count}).data)
 
 
 class PreferenceApi(APIView):
     @extend_schema(responses={200: PreferenceOutputSerializer})
+    @etag_cached(tags=lambda request: [preferences_tag(_user(request).pk)])
     def get(self, request: Request) -> Response:
+        """Read your notification preferences
+
+        Created with the defaults on first read.
+        """
         preference = services.preference_ensure(user=_user(request))
         return Response(PreferenceOutputSerializer(preference).data)
 
     @extend_schema(
         request=PreferenceInputSerializer,
         responses={200: PreferenceOutputSerializer},
-        description="Fields left out keep their values. `types`: `{kind: false}` turns a kind "
-        "off, `{kind: {channel: bool}}` one channel of it. Quiet hours are local times in your "
-        "profile's time zone, both or neither; `phone_number` in international format.",
     )
     def put(self, request: Request) -> Response:
+        """Update your notification preferences
+
+        Fields left out keep their values. `types`: `{kind: false}` turns a kind off,
+        `{kind: {channel: bool}}` one channel of it. Quiet hours are local times in your profile's
+        time zone, both or neither (both null: no quiet hours); `phone_number` in international
+        format (`+821012345678`), for SMS.
+        """
+        return self._update(request)
+
+    @extend_schema(
+        request=PreferenceInputSerializer,
+        responses={200: PreferenceOutputSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        """Update some of your notification preferences
+
+        The same body and rules as PUT: only the fields sent change.
+        """
+        return self._update(request)
+
+    def _update(self, request: Request) -> Response:
         data = validated(PreferenceInputSerializer, request.data)
         preference = services.preference_update(user=_user(request), data=data)
         return Response(PreferenceOutputSerializer(preference).data)
@@ -99,27 +136,40 @@ class PreferenceApi(APIView):
 class DeviceApi(APIView):
     @extend_schema(responses={200: DeviceOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
+        """List your push devices"""
         devices = selectors.device_list(user=_user(request))
         return Response(DeviceOutputSerializer(devices, many=True).data)
 
     @extend_schema(
         request=DeviceInputSerializer,
         responses={201: DeviceOutputSerializer, 200: DeviceOutputSerializer},
-        description="Idempotent per token: 201 when new, 200 when known (refreshed). A token "
-        "registered by another account moves to yours.",
     )
     def post(self, request: Request) -> Response:
+        """Register a device for push notifications
+
+        Send the FCM registration token of the app install and its `platform`. Idempotent per token:
+        201 when new, 200 when known (refreshed and reactivated). A token registered by another
+        account moves to yours.
+        """
         data = validated(DeviceInputSerializer, request.data)
         device, created = services.device_register(user=_user(request), **data)
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(DeviceOutputSerializer(device).data, status=code)
+        body = DeviceOutputSerializer(device).data
+        if not created:
+            return Response(body)
+        # A device has no URL of its own (its token is not for URLs): the list that holds it.
+        headers = location(request, "notifications:devices")
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(
         request=DeviceDeleteInputSerializer,
-        responses={204: None, 404: NOT_FOUND},
-        description="The token in the body (or `?token=`).",
+        responses={204: None, **raises(ValidationFailed, NotFound)},
     )
     def delete(self, request: Request) -> Response:
+        """Unregister a push device
+
+        The token goes in the body (or `?token=`); an unknown token, or another account's, is
+        404. Answers 204.
+        """
         source = request.data if request.data else request.query_params.dict()
         data = validated(DeviceDeleteInputSerializer, source)
         services.device_unregister(user=_user(request), token=data["token"])

@@ -6,6 +6,7 @@ from typing import Any
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -89,9 +90,29 @@ def normalized_phone_number(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# PUT replaces what it names; fields left out keep their values.
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Quiet nights, fewer emails",
+            value={
+                "push_enabled": True,
+                "sms_enabled": True,
+                "phone_number": "+821012345678",
+                "quiet_hours_start": "23:00:00",
+                "quiet_hours_end": "07:00:00",
+                "types": {"weekly_digest": False, "quiz_graded": {"email": False}},
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "No quiet hours",
+            value={"quiet_hours_start": None, "quiet_hours_end": None},
+            request_only=True,
+        ),
+    ]
+)
 class PreferenceInputSerializer(StrictInputSerializer):
-    """PUT replaces what it names; fields left out keep their values."""
-
     in_app_enabled = serializers.BooleanField(required=False)
     email_enabled = serializers.BooleanField(required=False)
     push_enabled = serializers.BooleanField(required=False)
@@ -130,6 +151,18 @@ class PreferenceOutputSerializer(serializers.ModelSerializer[NotificationPrefere
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Android app install",
+            value={
+                "token": "dQw4w9WgXcQ:APA91bH8k2Jx7vR5tL0pZ3nYc6mE1sA9uQ4wT8yK2oB5fD7gH0jL3zX",
+                "platform": "android",
+            },
+            request_only=True,
+        )
+    ]
+)
 class DeviceInputSerializer(StrictInputSerializer):
     token = serializers.CharField(max_length=512, trim_whitespace=True)
     platform = serializers.ChoiceField(choices=Platform.choices)

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from study.selectors import subject_cache_tags
+from studymate_api.ai import GENERATION_ERRORS
+from studymate_api.core.conditional import etag_cached
+from studymate_api.core.errors import Conflict, NotFound, PermissionDenied
+from studymate_api.core.idempotency import idempotent
+from studymate_api.core.locations import location
+from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 
 from . import adaptive, selectors, services
+from .caching import QUIZZES_TAG
 from .models import Question, Quiz, QuizAttempt
 from .serializers import (
     AnalyticsOutputSerializer,
@@ -40,9 +48,8 @@ from .serializers import (
 if TYPE_CHECKING:
     from accounts.models import User
 
-NOT_FOUND = OpenApiResponse(description="`not_found`: nothing of that id you can see")
-CONFLICT = OpenApiResponse(description="`conflict`")
-FORBIDDEN = OpenApiResponse(description="`permission_denied`: a public quiz of another user")
+# What the quiz catalogue's answers are read from: quizzes, and which subjects exist.
+CATALOGUE_TAGS = (QUIZZES_TAG, *subject_cache_tags())
 
 
 def _user(request: Request) -> User:
@@ -54,25 +61,22 @@ def _quiz_data(quiz: Quiz, user: User) -> Any:
     return QuizOutputSerializer(quiz, context={"user_id": user.pk}).data
 
 
-def _quiz_fields(data: dict[str, Any]) -> dict[str, Any]:
-    if "subject" in data:
-        data["subject_id"] = data.pop("subject")
-    return data
-
-
 # --- quizzes ------------------------------------------------------------------------------------
 
 
 class QuizListApi(ListAPIView[Quiz]):
-    """Public quizzes and your own, newest first; `mine=true` for only yours. Correct answers
-    appear only in your own quizzes."""
-
     serializer_class = QuizOutputSerializer
     queryset = Quiz.objects.none()  # for the schema; requests use get_queryset
     filter_backends = ()
 
     @extend_schema(parameters=[QuizListQuerySerializer])
+    @etag_cached(tags=CATALOGUE_TAGS)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List quizzes
+
+        Public quizzes and your own, newest first; `mine=true` for only yours. Correct answers
+        appear only in your own quizzes.
+        """
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
@@ -85,47 +89,75 @@ class QuizListApi(ListAPIView[Quiz]):
 
     @extend_schema(
         request=QuizCreateInputSerializer,
-        responses={201: QuizOutputSerializer, 404: NOT_FOUND},
-        description="`questions` may be given inline, each with its `choices`.",
+        responses={201: QuizOutputSerializer, **raises(NotFound)},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _quiz_fields(validated(QuizCreateInputSerializer, request.data))
+        """Create a quiz
+
+        `questions` may be given inline, each with its `choices`; a question that cannot be graded
+        as its type says is a 400 naming it (`questions[0]`). The `subject` must be one you can see.
+        Answers 201 with the quiz, correct answers included.
+        """
+        data = validated(QuizCreateInputSerializer, request.data)
         quiz = services.quiz_create(owner=_user(request), **data)
-        return Response(_quiz_data(quiz, _user(request)), status=status.HTTP_201_CREATED)
+        headers = location(request, "quiz:quiz", quiz_id=quiz.pk)
+        return Response(
+            _quiz_data(quiz, _user(request)), status=status.HTTP_201_CREATED, headers=headers
+        )
 
 
 class QuizDetailApi(APIView):
-    @extend_schema(responses={200: QuizOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: QuizOutputSerializer, **raises(NotFound)})
+    @etag_cached(tags=CATALOGUE_TAGS)
     def get(self, request: Request, quiz_id: int) -> Response:
+        """Get a quiz with its questions
+
+        A public quiz or one of yours. Correct answers, accepted answers, rubrics and explanations
+        appear only when the quiz is yours.
+        """
         quiz = selectors.quiz_get(user=_user(request), quiz_id=quiz_id)
         return Response(_quiz_data(quiz, _user(request)))
 
     @extend_schema(
-        request=QuizInputSerializer, responses={200: QuizOutputSerializer, 403: FORBIDDEN}
+        request=QuizInputSerializer,
+        responses={200: QuizOutputSerializer, **raises(PermissionDenied, NotFound)},
     )
     def put(self, request: Request, quiz_id: int) -> Response:
+        """Replace a quiz's settings
+
+        Only its owner may change a quiz: another learner's public quiz is 403. `title` is required;
+        fields left out keep their values. Questions are changed through `/api/quiz/questions/`.
+        """
         return self._update(request, quiz_id, partial=False)
 
     @extend_schema(
-        request=QuizInputSerializer, responses={200: QuizOutputSerializer, 403: FORBIDDEN}
+        request=QuizInputSerializer,
+        responses={200: QuizOutputSerializer, **raises(PermissionDenied, NotFound)},
     )
     def patch(self, request: Request, quiz_id: int) -> Response:
+        """Update some settings of a quiz
+
+        Only the fields sent change; the same rules as PUT.
+        """
         return self._update(request, quiz_id, partial=True)
 
     @extend_schema(
         responses={
             204: None,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: OpenApiResponse(description="`conflict`: other learners have taken the quiz"),
+            **raises(PermissionDenied, NotFound, Conflict),
         }
     )
     def delete(self, request: Request, quiz_id: int) -> Response:
+        """Delete a quiz
+
+        Only its owner may delete it. A quiz other learners have taken cannot be deleted: 409
+        `conflict`; make it private instead.
+        """
         services.quiz_delete(user=_user(request), quiz_id=quiz_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, quiz_id: int, *, partial: bool) -> Response:
-        data = _quiz_fields(validated(QuizInputSerializer, request.data, partial=partial))
+        data = validated(QuizInputSerializer, request.data, partial=partial)
         quiz = services.quiz_update(user=_user(request), quiz_id=quiz_id, data=data)
         return Response(_quiz_data(quiz, _user(request)))
 
@@ -135,25 +167,37 @@ class QuizGenerateApi(APIView):
         request=QuizGenerateInputSerializer,
         responses={
             202: QuizOutputSerializer,
-            404: NOT_FOUND,
-            402: OpenApiResponse(description="`insufficient_credits`"),
+            **raises(NotFound, *GENERATION_ERRORS),
         },
-        description="Writes a private quiz from `source_text` (or your summary `summary_id`) "
-        "through the AI gateway; charged to your AI usage. Generated before the answer.",
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Generate a quiz with AI
+
+        Writes a private quiz of `num_questions` questions from `source_text`, or from one of your
+        summaries (`summary_id`), in the subject `subject_id`. The quiz is generated before the
+        answer, which is 202 with the quiz and its correct answers. Generation spends AI credits:
+        without enough, 402 `insufficient_credits`.
+        """
         data = validated(QuizGenerateInputSerializer, request.data)
         data["source_text"] = data.get("source_text") or ""
         quiz = services.quiz_generate(user=_user(request), **data)
-        return Response(_quiz_data(quiz, _user(request)), status=status.HTTP_202_ACCEPTED)
+        headers = location(request, "quiz:quiz", quiz_id=quiz.pk)
+        return Response(
+            _quiz_data(quiz, _user(request)), status=status.HTTP_202_ACCEPTED, headers=headers
+        )
 
 
 class QuizAnalyticsApi(APIView):
     @extend_schema(
-        responses={200: AnalyticsOutputSerializer, 404: NOT_FOUND},
-        description="For the quiz owner only; anyone else gets 404.",
+        responses={200: AnalyticsOutputSerializer, **raises(NotFound)},
     )
     def get(self, request: Request, quiz_id: int) -> Response:
+        """Get a quiz's results across learners
+
+        Attempts, scores, pass rate, per-question correct rates, discrimination and choice counts,
+        and the hardest questions. For the quiz owner only; anyone else gets 404.
+        """
         return Response(selectors.quiz_analytics(user=_user(request), quiz_id=quiz_id))
 
 
@@ -161,14 +205,18 @@ class QuizAnalyticsApi(APIView):
 
 
 class QuestionListApi(ListAPIView[Question]):
-    """Questions of the quizzes you can see; correct answers only in your own."""
-
     serializer_class = QuestionOutputSerializer
     queryset = Question.objects.none()
     filter_backends = ()
 
     @extend_schema(parameters=[QuestionListQuerySerializer])
+    @etag_cached(tags=CATALOGUE_TAGS)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List questions
+
+        Questions of the quizzes you can see, filtered by `quiz` or `question_type`; correct answers
+        only in your own quizzes.
+        """
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
@@ -184,38 +232,69 @@ class QuestionListApi(ListAPIView[Question]):
 
     @extend_schema(
         request=QuestionInputSerializer,
-        responses={201: QuestionOutputSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={201: QuestionOutputSerializer, **raises(PermissionDenied, NotFound)},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Add a question to one of your quizzes
+
+        Choice questions need at least two `choices` with the right ones marked; short answers need
+        `accepted_answers`. Another learner's public quiz is 403. Answers 201 with the question.
+        """
         data = validated(QuestionInputSerializer, request.data)
         user = _user(request)
-        question = services.question_create(user=user, quiz_id=data.pop("quiz"), data=data)
+        question = services.question_create(user=user, quiz_id=data.pop("quiz_id"), data=data)
         question = selectors.question_get(user=user, question_id=question.pk)
         body = QuestionOutputSerializer(question, context={"user_id": user.pk}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        headers = location(request, "quiz:question", question_id=question.pk)
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class QuestionDetailApi(APIView):
-    @extend_schema(responses={200: QuestionOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: QuestionOutputSerializer, **raises(NotFound)})
+    @etag_cached(tags=CATALOGUE_TAGS)
     def get(self, request: Request, question_id: int) -> Response:
+        """Get a question
+
+        Its correct answers only when the quiz is yours.
+        """
         return Response(_question_data(_user(request), question_id))
 
     @extend_schema(
         request=QuestionUpdateInputSerializer,
-        responses={200: QuestionOutputSerializer, 403: FORBIDDEN, 409: CONFLICT},
+        responses={
+            200: QuestionOutputSerializer,
+            **raises(PermissionDenied, NotFound, Conflict),
+        },
     )
     def put(self, request: Request, question_id: int) -> Response:
+        """Replace a question
+
+        Only the quiz owner may change it (403 otherwise). `question_type` and `text` are required.
+        `choices`, when sent, replace the old ones; once the question has answers that is 409
+        `conflict`.
+        """
         return self._update(request, question_id, partial=False)
 
     @extend_schema(
         request=QuestionUpdateInputSerializer,
-        responses={200: QuestionOutputSerializer, 403: FORBIDDEN, 409: CONFLICT},
+        responses={
+            200: QuestionOutputSerializer,
+            **raises(PermissionDenied, NotFound, Conflict),
+        },
     )
     def patch(self, request: Request, question_id: int) -> Response:
+        """Update some fields of a question
+
+        Only the fields sent change; the same rules as PUT.
+        """
         return self._update(request, question_id, partial=True)
 
-    @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
+    @extend_schema(responses={204: None, **raises(PermissionDenied, NotFound)})
     def delete(self, request: Request, question_id: int) -> Response:
+        """Delete a question
+
+        Only the quiz owner may delete it.
+        """
         services.question_delete(user=_user(request), question_id=question_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -236,26 +315,40 @@ def _question_data(user: User, question_id: int) -> Any:
 class AttemptStartApi(APIView):
     @extend_schema(
         request=AttemptStartInputSerializer,
-        responses={201: AttemptStartOutputSerializer, 404: NOT_FOUND, 409: CONFLICT},
-        description="Draws the questions (and their choices' order) and freezes them; 409 "
-        'once `max_attempts` are used. The body is optional: `{"mode": "adaptive"}` '
-        "serves the quiz's questions one at a time from `next_question/` instead.",
+        responses={201: AttemptStartOutputSerializer, **raises(NotFound, Conflict)},
     )
+    @idempotent
     def post(self, request: Request, quiz_id: int) -> Response:
+        """Start a quiz attempt
+
+        Draws the questions (and their choices' order) and freezes them; the answer lists them
+        without their answers, with `expires_at` when the quiz has a time limit. 409 `conflict` once
+        your `max_attempts` are used or when the quiz has no questions. The body is optional:
+        `{"mode": "adaptive"}` serves the quiz's questions one at a time from
+        `GET /api/quiz/attempts/{id}/next_question/` instead.
+        """
         mode = validated(AttemptStartInputSerializer, request.data)["mode"]
         attempt = services.attempt_start(user=_user(request), quiz_id=quiz_id, mode=mode)
         row = selectors.attempt_row(attempt, with_result=False)
-        return Response(AttemptStartOutputSerializer(row).data, status=status.HTTP_201_CREATED)
+        headers = location(request, "quiz:attempt", attempt_id=attempt.pk)
+        body = AttemptStartOutputSerializer(row).data
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class SubmitAnswerApi(APIView):
     @extend_schema(
         request=SubmitAnswerInputSerializer,
-        responses={200: AnswerOutputSerializer, 404: NOT_FOUND, 409: CONFLICT},
-        description="Grades at once; essays answer `status: grading` and are graded in the "
-        "background. 409 when answered already, finished or past `expires_at`.",
+        responses={200: AnswerOutputSerializer, **raises(NotFound, Conflict)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Answer a question of your attempt
+
+        Grades at once; essays answer `status: grading` and are graded in the background. Whether
+        `correct_answer` and `explanation` are shown now depends on the quiz's `show_answers`. 409
+        `conflict` when the question is answered already, or the attempt is finished or past
+        `expires_at`.
+        """
         data = validated(SubmitAnswerInputSerializer, request.data)
         answer = services.answer_submit(user=_user(request), **data)
         attempt, question = answer.attempt, answer.question
@@ -264,8 +357,12 @@ class SubmitAnswerApi(APIView):
 
 
 class AttemptDetailApi(APIView):
-    @extend_schema(responses={200: AttemptOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: AttemptOutputSerializer, **raises(NotFound)})
     def get(self, request: Request, attempt_id: int) -> Response:
+        """Get one of your attempts
+
+        Its questions, your answers so far and, once finished, the score.
+        """
         attempt = selectors.attempt_get(user=_user(request), attempt_id=attempt_id)
         return Response(AttemptOutputSerializer(selectors.attempt_row(attempt)).data)
 
@@ -274,15 +371,17 @@ class AttemptNextQuestionApi(APIView):
     @extend_schema(
         responses={
             200: NextQuestionOutputSerializer,
-            404: NOT_FOUND,
-            409: OpenApiResponse(description="`conflict`: the attempt is not adaptive"),
+            **raises(NotFound, Conflict),
         },
-        description="Adaptive attempts: the unanswered question whose predicted success for you "
-        "(the learner model, with difficulty learned from every learner's answers) is inside "
-        "the target band, nearest its middle. Asking again before answering gives the same "
-        "question; `question` is null once the attempt has all its answers or is finished.",
     )
     def get(self, request: Request, attempt_id: int) -> Response:
+        """Get the next question of an adaptive attempt
+
+        The unanswered question whose predicted success for you (the learner model, with difficulty
+        learned from every learner's answers) is inside the target band, nearest its middle. Asking
+        again before answering gives the same question; `question` is null once the attempt has all
+        its answers or is finished. 409 `conflict` for an attempt that is not adaptive.
+        """
         result = adaptive.attempt_next_question(user=_user(request), attempt_id=attempt_id)
         low, high = result.target_success_rate
         data = {**result.__dict__, "target_success_rate": {"min": low, "max": high}}
@@ -292,10 +391,16 @@ class AttemptNextQuestionApi(APIView):
 class AttemptFinishApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: AttemptOutputSerializer, 404: NOT_FOUND, 409: CONFLICT},
-        description="Scores the attempt; 409 when it is finished already.",
+        responses={200: AttemptOutputSerializer, **raises(NotFound, Conflict)},
     )
+    @idempotent
     def post(self, request: Request, attempt_id: int) -> Response:
+        """Finish an attempt
+
+        Scores the attempt and logs its time as study in the quiz's subject. Essays still being
+        graded count 0 until graded; their grade then updates the score. 409 `conflict` when it is
+        finished already.
+        """
         user = _user(request)
         services.attempt_finish(user=user, attempt_id=attempt_id)
         attempt = selectors.attempt_get(user=user, attempt_id=attempt_id)
@@ -305,11 +410,15 @@ class AttemptFinishApi(APIView):
 class AnswerGradeApi(APIView):
     @extend_schema(
         request=ManualGradeInputSerializer,
-        responses={200: AnswerOutputSerializer, 404: NOT_FOUND},
-        description="The quiz owner's grade of an answer (essays awaiting review, or any "
-        "override); updates a finished attempt's score.",
+        responses={200: AnswerOutputSerializer, **raises(NotFound)},
     )
     def post(self, request: Request, answer_id: int) -> Response:
+        """Grade an answer by hand
+
+        The quiz owner's grade of an answer (an essay awaiting review, or an override of any grade),
+        from 0 to the question's points; updates a finished attempt's score. Answers to quizzes that
+        are not yours are 404.
+        """
         data = validated(ManualGradeInputSerializer, request.data)
         answer = services.answer_grade_manual(user=_user(request), answer_id=answer_id, **data)
         row = selectors.answer_row(answer, answer.question, reveal=True)
@@ -317,11 +426,16 @@ class AnswerGradeApi(APIView):
 
 
 class ResultListApi(ListAPIView[QuizAttempt]):
-    """Your finished attempts, newest first."""
-
     serializer_class = ResultOutputSerializer
     queryset = QuizAttempt.objects.none()
     filter_backends = ()
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List your quiz results
+
+        Your finished attempts, newest first.
+        """
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         return selectors.result_list(user=_user(self.request))
@@ -330,8 +444,10 @@ class ResultListApi(ListAPIView[QuizAttempt]):
 class ResultSummaryApi(APIView):
     @extend_schema(
         responses={200: ResultSummaryOutputSerializer},
-        description="Your accuracy over your finished attempts, by subject and by topic, and "
-        "your weakest topics.",
     )
     def get(self, request: Request) -> Response:
+        """Summarize your quiz accuracy
+
+        Your accuracy over your finished attempts, by subject and by topic, and your weakest topics.
+        """
         return Response(selectors.result_summary(user=_user(request)))

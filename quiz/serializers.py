@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.ai.contracts import MAX_QUIZ_QUESTIONS
-from studymate_api.core.serializers import StrictInputSerializer
+from studymate_api.core.serializers import StrictInputSerializer, SuccessBandOutputSerializer
 
 from .models import (
     AnswerStatus,
@@ -30,6 +30,8 @@ from .models import (
 
 OWNER_ONLY = "Only in the quiz owner's view."
 _QUESTION_OWNER_FIELDS = ("accepted_answers", "numeric_tolerance", "rubric")
+# The largest a PositiveIntegerField holds on every database: larger is a 400, not a 500.
+_STORABLE_MAX = 2**31 - 1
 
 
 def _type_list_field(**kwargs: Any) -> serializers.ListField:
@@ -65,16 +67,15 @@ class RubricCriterionInputSerializer(StrictInputSerializer):
     )
 
 
+# A question as POST /quizzes/ takes it inline (no `quiz`).
 class QuestionFieldsSerializer(StrictInputSerializer):
-    """A question as POST /quizzes/ takes it inline (no `quiz`)."""
-
     question_type = serializers.ChoiceField(choices=QuestionType.choices)
     text = serializers.CharField(max_length=5000)
     points = serializers.FloatField(min_value=0.01, max_value=1000, required=False)
     difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
     explanation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     topics = _topics_field()
-    order = serializers.IntegerField(min_value=0, required=False)
+    order = serializers.IntegerField(min_value=0, max_value=_STORABLE_MAX, required=False)
     choices = serializers.ListField(child=ChoiceInputSerializer(), max_length=10, required=False)
     accepted_answers = serializers.ListField(
         child=serializers.CharField(max_length=1000), max_length=20, required=False
@@ -85,21 +86,74 @@ class QuestionFieldsSerializer(StrictInputSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Multiple choice",
+            value={
+                "quiz": 34,
+                "question_type": "multiple_choice",
+                "text": "f(x) = x^2 의 도함수는?",
+                "points": 2,
+                "difficulty": "easy",
+                "explanation": "거듭제곱의 미분법: (x^n)' = n·x^(n-1)",
+                "topics": ["도함수"],
+                "choices": [
+                    {"text": "2x", "is_correct": True},
+                    {"text": "x"},
+                    {"text": "x^2 / 2"},
+                    {"text": "2"},
+                ],
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Short answer",
+            value={
+                "quiz": 34,
+                "question_type": "short_answer",
+                "text": "What is the derivative of a constant?",
+                "accepted_answers": ["0", "zero"],
+            },
+            request_only=True,
+        ),
+    ]
+)
 class QuestionInputSerializer(QuestionFieldsSerializer):
-    quiz = serializers.IntegerField(min_value=1)
+    read_names = {"quiz_id": "quiz"}
+
+    quiz_id = serializers.IntegerField(min_value=1)
 
 
+# PUT needs `question_type` and `text`; PATCH validates with `partial=True`. `choices` replace
+# the old ones.
 class QuestionUpdateInputSerializer(QuestionFieldsSerializer):
-    """PUT needs `question_type` and `text`; PATCH validates with `partial=True`. `choices`
-    replace the old ones."""
+    pass
 
 
+# POST and PUT need `title`; PATCH validates with `partial=True`. `questions` only on POST.
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Settings",
+            value={
+                "title": "미분 기초 확인 퀴즈",
+                "difficulty": "medium",
+                "time_limit_minutes": 20,
+                "is_public": True,
+                "max_attempts": 3,
+                "pass_percentage": 70,
+                "show_answers": "after_finish",
+            },
+            request_only=True,
+        )
+    ]
+)
 class QuizInputSerializer(StrictInputSerializer):
-    """POST and PUT need `title`; PATCH validates with `partial=True`. `questions` only on
-    POST."""
+    read_names = {"subject_id": "subject"}
 
     title = serializers.CharField(max_length=200)
-    subject = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    subject_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
     time_limit_minutes = serializers.IntegerField(
         min_value=1, max_value=1440, required=False, allow_null=True
@@ -107,12 +161,59 @@ class QuizInputSerializer(StrictInputSerializer):
     is_public = serializers.BooleanField(required=False)
     shuffle_questions = serializers.BooleanField(required=False)
     shuffle_choices = serializers.BooleanField(required=False)
-    questions_per_attempt = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    max_attempts = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    questions_per_attempt = serializers.IntegerField(
+        min_value=1, max_value=_STORABLE_MAX, required=False, allow_null=True
+    )
+    max_attempts = serializers.IntegerField(
+        min_value=1, max_value=_STORABLE_MAX, required=False, allow_null=True
+    )
     pass_percentage = serializers.FloatField(min_value=0, max_value=100, required=False)
     show_answers = serializers.ChoiceField(choices=ShowAnswers.choices, required=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Quiz with its questions",
+            value={
+                "title": "미분 기초 확인 퀴즈",
+                "subject": 12,
+                "difficulty": "medium",
+                "time_limit_minutes": 15,
+                "is_public": False,
+                "shuffle_choices": True,
+                "pass_percentage": 70,
+                "questions": [
+                    {
+                        "question_type": "multiple_choice",
+                        "text": "f(x) = x^2 의 도함수는?",
+                        "choices": [
+                            {"text": "2x", "is_correct": True},
+                            {"text": "x"},
+                            {"text": "x^2 / 2"},
+                        ],
+                    },
+                    {
+                        "question_type": "true_false",
+                        "text": "미분 가능한 함수는 항상 연속이다.",
+                        "accepted_answers": ["true"],
+                    },
+                    {
+                        "question_type": "essay",
+                        "text": "평균변화율과 순간변화율의 차이를 설명하시오.",
+                        "points": 5,
+                    },
+                ],
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Empty quiz",
+            value={"title": "Chemistry warm-up", "difficulty": "easy"},
+            request_only=True,
+        ),
+    ]
+)
 class QuizCreateInputSerializer(QuizInputSerializer):
     questions = serializers.ListField(
         child=QuestionFieldsSerializer(), max_length=100, required=False
@@ -134,7 +235,38 @@ class QuestionListQuerySerializer(serializers.Serializer[Any]):
     question_type = serializers.ChoiceField(choices=QuestionType.choices, required=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "From study material",
+            value={
+                "subject_id": 12,
+                "source_text": "도함수는 함수의 순간변화율을 나타낸다. f(x) = x^n 이면 "
+                "f'(x) = n·x^(n-1) 이고, 상수의 도함수는 0이다. 곱의 미분법은 "
+                "(fg)' = f'g + fg' 이다.",
+                "num_questions": 5,
+                "question_types": ["multiple_choice", "short_answer"],
+                "difficulty": "medium",
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "From one of your summaries",
+            value={
+                "subject_id": 12,
+                "summary_id": 87,
+                "num_questions": 10,
+                "question_types": ["multiple_choice", "true_false"],
+                "difficulty": "hard",
+                "title": "광합성 심화 퀴즈",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class QuizGenerateInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     subject_id = serializers.IntegerField(min_value=1)
     source_text = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
     summary_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
@@ -151,6 +283,34 @@ class QuizGenerateInputSerializer(StrictInputSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Multiple choice: a choice id",
+            value={"attempt_id": 501, "question_id": 1203, "answer": 4410},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Multiple select: choice ids",
+            value={"attempt_id": 501, "question_id": 1204, "answer": [4415, 4417]},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "True or false",
+            value={"attempt_id": 501, "question_id": 1205, "answer": True},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Short answer or essay: text",
+            value={
+                "attempt_id": 501,
+                "question_id": 1206,
+                "answer": "평균변화율은 구간에서의 변화율이고, 순간변화율은 그 극한이다.",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class SubmitAnswerInputSerializer(StrictInputSerializer):
     attempt_id = serializers.IntegerField(min_value=1)
     question_id = serializers.IntegerField(min_value=1)
@@ -160,6 +320,15 @@ class SubmitAnswerInputSerializer(StrictInputSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Essay grade",
+            value={"score": 4.5, "feedback": "핵심 개념은 정확합니다. 예시를 하나 더 들어 보세요."},
+            request_only=True,
+        )
+    ]
+)
 class ManualGradeInputSerializer(StrictInputSerializer):
     score = serializers.FloatField(min_value=0)
     feedback = serializers.CharField(max_length=5000, required=False, allow_blank=True)
@@ -264,6 +433,12 @@ class AnswerOutputSerializer(serializers.Serializer[Any]):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Fixed questions (the default)", value={}, request_only=True),
+        OpenApiExample("Adaptive", value={"mode": "adaptive"}, request_only=True),
+    ]
+)
 class AttemptStartInputSerializer(StrictInputSerializer):
     mode = serializers.ChoiceField(
         choices=AttemptMode.choices,
@@ -283,11 +458,6 @@ class AttemptStartOutputSerializer(serializers.Serializer[Any]):
     questions = AttemptQuestionOutputSerializer(
         many=True, help_text="Adaptive attempts: only the questions answered so far."
     )
-
-
-class SuccessBandOutputSerializer(serializers.Serializer[Any]):
-    min = serializers.FloatField()
-    max = serializers.FloatField()
 
 
 class NextQuestionOutputSerializer(serializers.Serializer[Any]):

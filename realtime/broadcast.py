@@ -9,6 +9,9 @@ is set). Events are JSON objects with a `type`, delivered to the client as they 
   (ARCHITECTURE: "WebSocket broadcasts go through one helper that defers to commit").
 - `LoopSender`: for hot paths outside any request (the stream consumer of the learning
   analyzer): owns or borrows one event loop and sends many events in one go.
+- `credentials_recheck_on_commit(user_id)`: not an event for the client but an order to every
+  open socket of the user, on every route (`user_sockets_group`): re-check your own credentials
+  and close if they no longer hold (`JsonConsumer.realtime_credentials`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from django.db import transaction
 
 logger = structlog.get_logger(__name__)
 
-# The handler name consumers implement (`JsonConsumer.realtime_event`).
+# The handler names consumers implement (`JsonConsumer.realtime_event`, `.realtime_credentials`).
 EVENT_MESSAGE_TYPE: Final = "realtime.event"
+CREDENTIALS_MESSAGE_TYPE: Final = "realtime.credentials"
 _SEND_TIMEOUT_SECONDS = 5.0
 
 Event = Mapping[str, Any]
@@ -35,6 +39,11 @@ Event = Mapping[str, Any]
 def learner_group(user_id: int) -> str:
     """Every open socket of one learner (all their tabs) on the learning analytics route."""
     return f"learner.{user_id}"
+
+
+def user_sockets_group(user_id: int) -> str:
+    """Every open socket of one user on every route: where their credentials are re-checked."""
+    return f"user.{user_id}"
 
 
 def layer_message(event: Event) -> dict[str, Any]:
@@ -49,14 +58,20 @@ def broadcast_on_commit(group: str, event: Event) -> None:
     transaction.on_commit(lambda: _send_now(group, message))
 
 
+def credentials_recheck_on_commit(user_id: int) -> None:
+    """Every open socket of the user re-checks its credentials once the current transaction
+    commits (at once when there is none). Never raises, like `broadcast_on_commit`."""
+    group = user_sockets_group(user_id)
+    transaction.on_commit(lambda: _send_now(group, {"type": CREDENTIALS_MESSAGE_TYPE}))
+
+
 def _send_now(group: str, message: dict[str, Any]) -> None:
     layer = _layer()
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:
-        logger.exception(
-            "realtime_broadcast_failed", group=group, type=message["event"].get("type")
-        )
+        kind = message["event"].get("type") if "event" in message else message["type"]
+        logger.exception("realtime_broadcast_failed", group=group, type=kind)
 
 
 def _layer() -> BaseChannelLayer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -14,13 +15,33 @@ from .session_state import LearningSessionState
 MAX_GOAL_MINUTES = 1440
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Fifty-minute session",
+            value={"subject_id": 12, "goal_minutes": 50},
+            request_only=True,
+        )
+    ]
+)
 class StartSessionInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     subject_id = serializers.IntegerField(min_value=1)
     goal_minutes = serializers.IntegerField(
         min_value=1, max_value=MAX_GOAL_MINUTES, required=False, allow_null=True
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A session",
+            value={"session_id": "6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f"},
+            request_only=True,
+        )
+    ]
+)
 class SessionIdInputSerializer(StrictInputSerializer):
     session_id = serializers.UUIDField()
 
@@ -107,9 +128,8 @@ def session_status(session: LearningSession, state: LearningSessionState | None)
     return base
 
 
+# Documents what `session_status` returns.
 class SessionStatusOutputSerializer(serializers.Serializer[Any]):
-    """For the schema: what `session_status` returns."""
-
     session_id = serializers.UUIDField()
     subject_id = serializers.IntegerField()
     subject_name = serializers.CharField()
@@ -118,3 +138,64 @@ class SessionStatusOutputSerializer(serializers.Serializer[Any]):
     started_at = serializers.DateTimeField()
     live = serializers.DictField(allow_null=True)
     report = SessionReportOutputSerializer(allow_null=True)
+
+
+# The dashboard and the operators' stream views answer plain dicts; these document them.
+class DashboardTotalsOutputSerializer(serializers.Serializer[Any]):
+    sessions = serializers.IntegerField()
+    minutes = serializers.FloatField()
+    average_focus_score = serializers.FloatField(allow_null=True)
+    average_efficiency = serializers.FloatField(allow_null=True)
+
+
+class LearnerHabitsOutputSerializer(serializers.Serializer[Any]):
+    usual_session_minutes = serializers.FloatField()
+    baseline_pace = serializers.FloatField(
+        allow_null=True, help_text="Answers and notes per minute in earlier sessions."
+    )
+
+
+class DashboardOutputSerializer(serializers.Serializer[Any]):
+    active_sessions = SessionStatusOutputSerializer(many=True)
+    recent_sessions = SessionReportOutputSerializer(many=True)
+    totals = DashboardTotalsOutputSerializer(help_text="Ended sessions of the last 7 days.")
+    profile = LearnerHabitsOutputSerializer()
+
+
+class StreamConsumerOutputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    pending = serializers.IntegerField()
+    idle_ms = serializers.IntegerField()
+
+
+class StreamGroupOutputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    lag = serializers.IntegerField(help_text="Entries not yet handed to any consumer.")
+    pending = serializers.IntegerField(help_text="Handed out, not yet acknowledged.")
+    dead_letters = serializers.IntegerField()
+    throughput = serializers.FloatField(help_text="Messages per second over the last minute.")
+    last_delivered_id = serializers.CharField()
+    consumers = StreamConsumerOutputSerializer(many=True)
+
+
+class StreamingStatusOutputSerializer(serializers.Serializer[Any]):
+    stream = serializers.CharField()
+    backend = serializers.CharField()
+    length = serializers.IntegerField()
+    dead_letters = serializers.IntegerField()
+    groups = StreamGroupOutputSerializer(many=True)
+    analyzer_group = serializers.CharField()
+    analyzer_in_process = serializers.BooleanField()
+
+
+class StreamingMetricsOutputSerializer(serializers.Serializer[Any]):
+    stream = serializers.CharField()
+    backend = serializers.CharField()
+    events_per_second = serializers.FloatField()
+    lag = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    dead_letters = serializers.IntegerField()
+    consumers = serializers.IntegerField()
+    active_sessions = serializers.IntegerField()
+    sessions_ended_24h = serializers.IntegerField()
+    average_focus_score_24h = serializers.FloatField(allow_null=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -19,7 +20,28 @@ from .models.rooms import (
 MAX_CAPACITY = 200
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Private room for a study group",
+            value={
+                "name": "수능 수학 새벽 스터디",
+                "subject_id": 12,
+                "is_public": False,
+                "capacity": 6,
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Public room",
+            value={"name": "Quiet reading room"},
+            request_only=True,
+        ),
+    ]
+)
 class RoomCreateInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     name = serializers.CharField(max_length=ROOM_NAME_MAX_LENGTH)
     subject_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     is_public = serializers.BooleanField(required=False, default=True)
@@ -28,16 +50,38 @@ class RoomCreateInputSerializer(StrictInputSerializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A public room", value={}, request_only=True),
+        OpenApiExample(
+            "A private room", value={"invite_code": "q3V9xK2mPz7Lw0Ab"}, request_only=True
+        ),
+    ]
+)
 class RoomJoinInputSerializer(StrictInputSerializer):
     invite_code = serializers.CharField(
         max_length=INVITE_CODE_LENGTH, required=False, allow_blank=True
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Invite code",
+            value={"invite_code": "q3V9xK2mPz7Lw0Ab"},
+            request_only=True,
+        )
+    ]
+)
 class RoomJoinByCodeInputSerializer(StrictInputSerializer):
     invite_code = serializers.CharField(max_length=INVITE_CODE_LENGTH)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A classmate", value={"email": "jiwoo.park@example.com"}, request_only=True)
+    ]
+)
 class RoomInviteInputSerializer(StrictInputSerializer):
     email = serializers.EmailField(max_length=254)
 
@@ -48,25 +92,25 @@ class RoomListQuerySerializer(serializers.Serializer[Any]):
     )
 
 
-class _PersonSerializer(serializers.Serializer[Any]):
+class RoomOwnerSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     username = serializers.CharField()
 
 
-class _SubjectRefSerializer(serializers.Serializer[Any]):
+class RoomSubjectSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
 class RoomOutputSerializer(serializers.ModelSerializer[StudyRoom]):
-    """`invite_code` only for members (null otherwise): it is what lets others in."""
-
-    owner = _PersonSerializer(read_only=True)
-    subject = _SubjectRefSerializer(read_only=True, allow_null=True)
+    owner = RoomOwnerSerializer(read_only=True)
+    subject = RoomSubjectSerializer(read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
     is_member = serializers.BooleanField(read_only=True)
     is_owner = serializers.SerializerMethodField()
-    invite_code = serializers.SerializerMethodField()
+    invite_code = serializers.SerializerMethodField(
+        help_text="Only for members (null otherwise): it is what lets others in."
+    )
     websocket_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -112,3 +156,9 @@ class RoomMessageOutputSerializer(serializers.ModelSerializer[RoomMessage]):
 
     def get_user(self, message: RoomMessage) -> dict[str, Any]:
         return {"id": message.author_id, "username": message.author.username}
+
+
+class RoomInviteOutputSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField(
+        help_text="The same whether or not a learner has the email, so it reveals no accounts."
+    )

@@ -1,7 +1,8 @@
 """The study domain's cached reads: namespaces, tags and invalidation after commit.
 
 Tags name what a cached value was read from:
-- `subjects`: any subject row (lists, popular; personalization's recommendations);
+- `subjects`: any subject row (lists, popular, the subject names in progress rows;
+  personalization's recommendations);
 - `subject_learners`: who studies which subject (popular; recommendations);
 - `user:<id>:progress`: one learner's progress and goals (their progress list; recommendations);
 - `user:<id>:study_settings`: one learner's study settings.

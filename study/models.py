@@ -74,6 +74,9 @@ class StudySummary(models.Model):
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
     content = models.TextField(_("source content"))
+    # sha256 of `content`: an identical request that already completed is answered from its
+    # summary instead of being generated (and charged) again.
+    content_hash = models.CharField(max_length=64, blank=True, default="")
     summary = models.TextField(_("summary"), blank=True)
     summary_type = models.CharField(_("summary type"), max_length=16, choices=SummaryType.choices)
     status = models.CharField(
@@ -97,6 +100,7 @@ class StudySummary(models.Model):
             models.Index(fields=["user", "-created_at"], name="summary_user_recent"),
             models.Index(fields=["user", "subject", "-created_at"], name="summary_user_subject"),
             models.Index(fields=["subject", "user"], name="summary_subject_user"),
+            models.Index(fields=["user", "content_hash"], name="summary_user_content_hash"),
         ]
 
     def __str__(self) -> str:

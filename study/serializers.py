@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -61,9 +61,24 @@ def _tags_field() -> serializers.ListField:
 # --- subjects -----------------------------------------------------------------------------------
 
 
+# POST and PUT need `name`; PATCH validates with `partial=True`.
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Private subject",
+            value={
+                "name": "수학 II: 미분",
+                "description": "수능 대비 미분 단원 정리와 문제 풀이",
+                "category": "수학",
+                "difficulty_level": "intermediate",
+                "is_public": False,
+                "tags": ["미분", "수능"],
+            },
+            request_only=True,
+        )
+    ]
+)
 class SubjectInputSerializer(StrictInputSerializer):
-    """POST and PUT need `name`; PATCH validates with `partial=True`."""
-
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
     category = serializers.CharField(max_length=100, allow_blank=True, required=False)
@@ -101,7 +116,45 @@ class PopularSubjectOutputSerializer(SubjectOutputSerializer):
 # --- summaries ----------------------------------------------------------------------------------
 
 
+SUMMARY_EXAMPLE_CONTENT = (
+    "광합성은 식물이 빛 에너지를 이용해 이산화탄소와 물로 "
+    "포도당을 만드는 과정이다. 명반응은 틸라코이드 막에서 "
+    "일어나며 물이 분해되어 산소가 발생하고 ATP와 NADPH가 "
+    "만들어진다. 암반응(캘빈 회로)은 스트로마에서 일어나며 "
+    "명반응의 ATP와 NADPH를 써서 이산화탄소를 고정해 "
+    "포도당을 합성한다."
+)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Key concepts of a biology note",
+            value={
+                "subject_id": 12,
+                "content": SUMMARY_EXAMPLE_CONTENT,
+                "summary_type": "key_concepts",
+                "title": "광합성 정리",
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Brief summary with a chosen provider",
+            value={
+                "subject_id": 7,
+                "content": "The French Revolution (1789-1799) ended absolute monarchy in France. "
+                "It began with a fiscal crisis, the Estates-General and the storming of the "
+                "Bastille, and led to the Declaration of the Rights of Man.",
+                "summary_type": "brief",
+                "provider": "openai",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class SummaryRequestInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     subject_id = serializers.IntegerField(min_value=1)
     content = serializers.CharField(min_length=CONTENT_MIN_CHARS, max_length=CONTENT_MAX_CHARS)
     summary_type = serializers.ChoiceField(choices=SummaryType.choices)
@@ -138,10 +191,44 @@ class SummaryOutputSerializer(serializers.ModelSerializer[StudySummary]):
         )
 
 
+class SummaryStreamTicketOutputSerializer(serializers.Serializer[Any]):
+    ticket = serializers.CharField(help_text="Single use; valid until `expires_at`.")
+    expires_at = serializers.DateTimeField()
+    stream_url = serializers.URLField(
+        help_text="The stream's URL with the ticket: what `new EventSource(...)` opens."
+    )
+
+
+class SummaryStreamQuerySerializer(serializers.Serializer[Any]):
+    ticket = serializers.CharField(
+        required=False,
+        max_length=500,
+        help_text="A ticket from `POST .../stream-ticket/`, instead of the Authorization header.",
+    )
+    last_event_id = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10**12,
+        help_text="Resume after this event `id` (the `Last-Event-ID` header wins when both are "
+        "sent): for a page that opens the stream again with a new ticket.",
+    )
+
+
 # --- progress -----------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "45 minutes of calculus",
+            value={"subject_id": 12, "minutes": 45, "topics_covered": ["도함수의 정의", "접선"]},
+            request_only=True,
+        )
+    ]
+)
 class ProgressLogInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     subject_id = serializers.IntegerField(min_value=1)
     minutes = serializers.IntegerField(min_value=1, max_value=MAX_LOG_MINUTES)
     topics_covered = serializers.ListField(
@@ -174,7 +261,28 @@ def _not_in_the_past(value: datetime.date | None) -> None:
         raise serializers.ValidationError(_("The target date is in the past."))
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Twenty hours of calculus",
+            value={
+                "subject_id": 12,
+                "title": "미분 20시간 공부하기",
+                "target_minutes": 1200,
+                "target_date": "2030-06-30",
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Any subject, no deadline",
+            value={"title": "Study 30 hours this term", "target_minutes": 1800},
+            request_only=True,
+        ),
+    ]
+)
 class GoalCreateInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     subject_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     title = serializers.CharField(max_length=200)
     target_minutes = serializers.IntegerField(min_value=1, max_value=MAX_GOAL_MINUTES)
@@ -183,10 +291,18 @@ class GoalCreateInputSerializer(StrictInputSerializer):
     )
 
 
+# PUT needs `title` and `target_minutes`; PATCH validates with `partial=True`. The subject is
+# fixed at creation (the goal's minutes were counted in it).
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Raise the target",
+            value={"title": "미분 25시간 공부하기", "target_minutes": 1500, "status": "active"},
+            request_only=True,
+        )
+    ]
+)
 class GoalUpdateInputSerializer(StrictInputSerializer):
-    """PUT needs `title` and `target_minutes`; PATCH validates with `partial=True`. The subject
-    is fixed at creation (the goal's minutes were counted in it)."""
-
     title = serializers.CharField(max_length=200)
     target_minutes = serializers.IntegerField(min_value=1, max_value=MAX_GOAL_MINUTES)
     target_date = serializers.DateField(
@@ -224,9 +340,22 @@ class GoalOutputSerializer(serializers.ModelSerializer[StudyGoal]):
 # --- settings -----------------------------------------------------------------------------------
 
 
+# Every field is optional: the ones left out keep their values.
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Evening learner",
+            value={
+                "daily_goal_minutes": 90,
+                "preferred_difficulty": "intermediate",
+                "reminder_time": "20:30:00",
+                "pomodoro_minutes": 25,
+            },
+            request_only=True,
+        )
+    ]
+)
 class StudySettingsInputSerializer(StrictInputSerializer):
-    """Every field is optional: the ones left out keep their values."""
-
     daily_goal_minutes = serializers.IntegerField(
         min_value=1, max_value=MAX_LOG_MINUTES, required=False
     )

@@ -27,10 +27,17 @@ logger = structlog.get_logger(__name__)
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
-def sse_message(event: str, data: Any) -> bytes:
-    """One event; `data` as one line of JSON, so newlines in text cannot break the framing."""
+def sse_message(event: str, data: Any, *, event_id: int | None = None) -> bytes:
+    """One event; `data` as one line of JSON, so newlines in text cannot break the framing.
+    With `event_id`, the `id:` a reconnecting client sends back as `Last-Event-ID`."""
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
-    return f"event: {event}\ndata: {payload}\n\n".encode()
+    id_line = "" if event_id is None else f"id: {event_id}\n"
+    return f"{id_line}event: {event}\ndata: {payload}\n\n".encode()
+
+
+def sse_retry(milliseconds: int) -> bytes:
+    """How long a client waits before reconnecting; dispatches no event."""
+    return f"retry: {milliseconds}\n\n".encode()
 
 
 def event_stream_response(request: HttpRequest, messages: Iterator[bytes]) -> StreamingHttpResponse:

@@ -16,7 +16,13 @@ urlpatterns = [
         apis.SummaryStreamApi.as_view(),
         name="summary-stream",
     ),
+    path(
+        "summaries/<int:summary_id>/stream-ticket/",
+        apis.SummaryStreamTicketApi.as_view(),
+        name="summary-stream-ticket",
+    ),
     path("progress/", apis.ProgressApi.as_view(), name="progress"),
+    path("progress/<int:subject_id>/", apis.ProgressDetailApi.as_view(), name="progress-subject"),
     path("goals/", apis.GoalListApi.as_view(), name="goals"),
     path("goals/<int:goal_id>/", apis.GoalDetailApi.as_view(), name="goal"),
     path("settings/", apis.StudySettingsApi.as_view(), name="settings"),

@@ -16,18 +16,17 @@ configure_tracing("web")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from realtime.auth import JWTAuthMiddleware  # noqa: E402
+from realtime.origin import OriginCheckMiddleware  # noqa: E402
 from studymate_api.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin check first (cheap, refuses cross-site pages), then the JWT of the handshake.
-        "websocket": AllowedHostsOriginValidator(
-            JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
-        ),
+        # Origin check first (cheap: a foreign browser page gets 4403 before its token is
+        # read; no Origin, a native app, passes), then the JWT of the handshake.
+        "websocket": OriginCheckMiddleware(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 

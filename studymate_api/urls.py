@@ -4,8 +4,9 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from personalization.apis.recommendations import SubjectRecommendationListApi
+from realtime import asyncapi
 from realtime.pages import realtime_dashboard
-from studymate_api import health
+from studymate_api import health, landing
 from studymate_api.metrics.exposition import metrics_view
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -28,6 +29,10 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The WebSocket protocol, beside the REST one: the document and a page for people.
+    path("asyncapi.json", asyncapi.asyncapi_json, name="asyncapi-json"),
+    path("asyncapi.yaml", asyncapi.asyncapi_yaml, name="asyncapi-yaml"),
+    path("asyncapi/", asyncapi.asyncapi_page, name="asyncapi"),
 ]
 
 urlpatterns = [
@@ -39,6 +44,8 @@ urlpatterns = [
     re_path(r"^metrics/?$", metrics_view, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
     path("dashboard/realtime/", realtime_dashboard, name="realtime-dashboard"),
+    path("", landing.landing_page, name="landing"),
+    path("templates/realtime_dashboard.html", landing.legacy_dashboard_redirect),
 ]
 
 admin.site.site_header = "StudyMate administration"

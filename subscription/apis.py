@@ -15,6 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studymate_api.core.conditional import etag_cached
+from studymate_api.core.errors import BillingNotConfigured, Conflict, NotFound
+from studymate_api.core.idempotency import idempotent
+from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 
 from .models import Payment
@@ -43,11 +47,13 @@ from .serializers import (
 from .services import checkout, credits, discounts, topups
 from .services.webhooks import webhook_receive
 from .services.webhooks.receive import SIGNATURE_HEADER
+from .stripe_api import PaymentProviderUnavailable
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-NOT_CONFIGURED = OpenApiResponse(description="`billing_not_configured`: no Stripe keys")
+# What every call to Stripe can answer.
+STRIPE_ERRORS = (BillingNotConfigured, PaymentProviderUnavailable)
 
 
 def _user(request: Request) -> User:
@@ -55,13 +61,16 @@ def _user(request: Request) -> User:
 
 
 class PlanListApi(APIView):
-    """Every plan on sale, the free plan included. No sign-in needed."""
-
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
     @extend_schema(responses={200: PlanOutputSerializer(many=True)})
+    @etag_cached(version=lambda request: plan_reads.plan_catalogue_version())
     def get(self, request: Request) -> Response:
+        """List subscription plans
+
+        Every plan on sale, the free plan included. No sign-in needed.
+        """
         return Response(PlanOutputSerializer(plan_reads.plan_list(), many=True).data)
 
 
@@ -70,15 +79,18 @@ class CheckoutApi(APIView):
         request=CheckoutInputSerializer,
         responses={
             200: CheckoutOutputSerializer,
-            400: OpenApiResponse(description="`validation_error`: plan or promo_code"),
-            404: OpenApiResponse(description="`not_found`: no such plan"),
-            409: OpenApiResponse(description="`conflict`: already subscribed"),
-            503: NOT_CONFIGURED,
+            **raises(NotFound, Conflict, *STRIPE_ERRORS),
         },
-        description="Creates a Stripe Checkout Session (subscription mode); send the learner "
-        "to `checkout_url`. The subscription starts when Stripe reports the payment.",
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Start a subscription checkout
+
+        Creates a Stripe Checkout Session for the plan (with `promo_code`, discounted); send the
+        learner to `checkout_url`. The subscription starts when Stripe reports the payment. 409
+        `conflict` when you are subscribed already (change plans in the billing portal); 503
+        `billing_not_configured` when billing is off.
+        """
         data = validated(CheckoutInputSerializer, request.data)
         session = checkout.checkout_create(
             user=_user(request), plan_id=data["plan_id"], promo_code=data.get("promo_code", "")
@@ -90,6 +102,11 @@ class CheckoutApi(APIView):
 class CurrentSubscriptionApi(APIView):
     @extend_schema(responses={200: SubscriptionOutputSerializer})
     def get(self, request: Request) -> Response:
+        """Get your current subscription
+
+        The plan you are on now: a paid subscription with its period and cancellation state, or the
+        free plan (no Stripe fields).
+        """
         user = _user(request)
         subscription = plan_reads.subscription_current(user=user)
         plan = subscription.plan if subscription else plan_reads.plan_free_get()
@@ -100,10 +117,15 @@ class CurrentSubscriptionApi(APIView):
 class CancelApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: SubscriptionOutputSerializer, 409: OpenApiResponse(), 503: NOT_CONFIGURED},
-        description="Cancels at the end of the paid period; the plan stays until then.",
+        responses={200: SubscriptionOutputSerializer, **raises(Conflict, *STRIPE_ERRORS)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Cancel your subscription at the end of the period
+
+        The plan stays until the paid period ends. 409 `conflict` without a paid subscription or
+        when it is set to end already.
+        """
         subscription = checkout.subscription_cancel(user=_user(request))
         payload = subscription_payload(subscription, subscription.plan)
         return Response(SubscriptionOutputSerializer(payload).data)
@@ -112,10 +134,15 @@ class CancelApi(APIView):
 class ResumeApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: SubscriptionOutputSerializer, 409: OpenApiResponse(), 503: NOT_CONFIGURED},
-        description="Undoes a cancellation that has not taken effect yet.",
+        responses={200: SubscriptionOutputSerializer, **raises(Conflict, *STRIPE_ERRORS)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Resume a cancelled subscription
+
+        Undoes a cancellation that has not taken effect yet. 409 `conflict` without a paid
+        subscription or when it is not set to end.
+        """
         subscription = checkout.subscription_resume(user=_user(request))
         payload = subscription_payload(subscription, subscription.plan)
         return Response(SubscriptionOutputSerializer(payload).data)
@@ -124,10 +151,15 @@ class ResumeApi(APIView):
 class PortalApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: PortalOutputSerializer, 409: OpenApiResponse(), 503: NOT_CONFIGURED},
-        description="A link to Stripe's customer portal (cards, invoices, plan changes).",
+        responses={200: PortalOutputSerializer, **raises(Conflict, *STRIPE_ERRORS)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Open the billing portal
+
+        A link to Stripe's customer portal (cards, invoices, plan changes). 409 `conflict` before
+        your first checkout.
+        """
         return Response({"url": checkout.portal_create(user=_user(request))})
 
 
@@ -135,10 +167,13 @@ class CreditsApi(APIView):
     @extend_schema(
         parameters=[CreditsQuerySerializer],
         responses={200: CreditsOutputSerializer},
-        description="Your balance, monthly allowance, when it is next granted, and the newest "
-        "`ledger_limit` ledger entries (20 by default, at most 100).",
     )
     def get(self, request: Request) -> Response:
+        """Get your AI credits
+
+        Your balance, monthly allowance, when it is next granted, and the newest `ledger_limit`
+        ledger entries (20 by default, at most 100).
+        """
         query = validated(CreditsQuerySerializer, request.query_params.dict())
         user = _user(request)
         credits.credits_ensure_allowance(user=user)
@@ -156,14 +191,15 @@ class CreditsApi(APIView):
 
 
 class CreditPackListApi(APIView):
-    """Credit packs on sale, bought once on top of the plan's monthly allowance. No sign-in
-    needed."""
-
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
     @extend_schema(responses={200: CreditPackOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
+        """List credit packs
+
+        Credit packs on sale, bought once on top of the plan's monthly allowance. No sign-in needed.
+        """
         return Response(CreditPackOutputSerializer(pack_reads.pack_list(), many=True).data)
 
 
@@ -172,33 +208,39 @@ class TopUpApi(APIView):
         request=TopUpInputSerializer,
         responses={
             200: CheckoutOutputSerializer,
-            400: OpenApiResponse(description="`validation_error`: pack_id"),
-            404: OpenApiResponse(description="`not_found`: no such pack on sale"),
-            503: NOT_CONFIGURED,
+            **raises(NotFound, *STRIPE_ERRORS),
         },
-        description="Creates a Stripe Checkout Session (payment mode) for a credit pack; send "
-        "the learner to `checkout_url`. The credits are added when Stripe reports the payment.",
     )
+    @idempotent
     def post(self, request: Request) -> Response:
+        """Buy a credit pack
+
+        Creates a Stripe Checkout Session (a one-time payment) for the pack; send the learner to
+        `checkout_url`. The credits are added when Stripe reports the payment. 503
+        `billing_not_configured` when billing is off.
+        """
         data = validated(TopUpInputSerializer, request.data)
         session = topups.top_up_checkout_create(user=_user(request), pack_id=data["pack_id"])
         return Response({"checkout_url": session.checkout_url, "session_id": session.session_id})
 
 
 class PaymentListApi(ListAPIView[Payment]):
-    """Your payments, newest first."""
-
     serializer_class = PaymentOutputSerializer
     queryset = Payment.objects.none()  # for the schema; requests use get_queryset
     filter_backends = ()
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List your payments
+
+        Subscription payments and credit top-ups, newest first.
+        """
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         return payment_reads.payment_list(user=_user(self.request))
 
 
 class ReceiptApi(APIView):
-    """JSON by default; `?format=html` (or the `receipt.html` path) answers a printable page."""
-
     html = False
 
     @extend_schema(
@@ -206,10 +248,14 @@ class ReceiptApi(APIView):
         responses={
             (200, "application/json"): ReceiptOutputSerializer,
             (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
-            404: OpenApiResponse(description="`not_found`"),
+            **raises(NotFound),
         },
     )
     def get(self, request: Request, payment_id: int) -> Response | HttpResponse:
+        """Get a payment's receipt
+
+        JSON by default; `?format=html` (or the `receipt.html` path) answers a printable page.
+        """
         payment = payment_reads.payment_get(user=_user(request), payment_id=payment_id)
         receipt = receipt_build(payment=payment)
         if self.html or request.query_params.get("format") == "html":
@@ -228,10 +274,13 @@ class ReceiptApi(APIView):
 class PromoValidateApi(APIView):
     @extend_schema(
         request=PromoValidateInputSerializer,
-        responses={200: PromoValidateOutputSerializer},
-        description="Whether the code applies to the plan, and if not, why.",
+        responses={200: PromoValidateOutputSerializer, **raises(NotFound)},
     )
     def post(self, request: Request) -> Response:
+        """Check a promo code
+
+        Whether the code applies to the plan for you, and if not, why; nothing is redeemed.
+        """
         data = validated(PromoValidateInputSerializer, request.data)
         plan = plan_reads.plan_get_purchasable(plan_id=data["plan_id"])
         check = discounts.discount_check(user=_user(request), code=data["code"], plan=plan)
@@ -240,8 +289,6 @@ class PromoValidateApi(APIView):
 
 
 class WebhookApi(APIView):
-    """Stripe's events. Authenticated by the Stripe signature, not by a user."""
-
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = ()
@@ -250,11 +297,15 @@ class WebhookApi(APIView):
         request=OpenApiTypes.OBJECT,
         responses={
             200: WebhookOutputSerializer,
-            400: OpenApiResponse(description="`validation_error`: missing/invalid signature"),
-            503: NOT_CONFIGURED,
+            **raises(Conflict, BillingNotConfigured),
         },
     )
     def post(self, request: Request) -> Response:
+        """Receive a Stripe event
+
+        For Stripe only: authenticated by the `Stripe-Signature` header, not by a user. A delivery
+        seen before answers `duplicate: true` and changes nothing.
+        """
         receipt = webhook_receive(
             payload=request.body, signature=request.headers.get(SIGNATURE_HEADER)
         )

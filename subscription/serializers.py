@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -61,10 +61,23 @@ class CreditPackOutputSerializer(serializers.ModelSerializer[CreditPack]):
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("A credit pack", value={"pack_id": 1}, request_only=True)]
+)
 class TopUpInputSerializer(StrictInputSerializer):
     pack_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A plan", value={"plan_id": 2}, request_only=True),
+        OpenApiExample(
+            "A plan with a promo code",
+            value={"plan_id": 2, "promo_code": "WELCOME10"},
+            request_only=True,
+        ),
+    ]
+)
 class CheckoutInputSerializer(StrictInputSerializer):
     plan_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     promo_code = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -79,6 +92,13 @@ class PortalOutputSerializer(serializers.Serializer[Any]):
     url = serializers.URLField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Code for a plan", value={"code": "WELCOME10", "plan_id": 2}, request_only=True
+        )
+    ]
+)
 class PromoValidateInputSerializer(StrictInputSerializer):
     code = serializers.CharField(max_length=64)
     plan_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
@@ -187,9 +207,8 @@ class ReceiptLineSerializer(serializers.Serializer[Any]):
     amount = MoneySerializer()
 
 
+# Documents `receipt_build`'s dict, which the receipt endpoint answers as it is.
 class ReceiptOutputSerializer(serializers.Serializer[Any]):
-    """For the schema: the view answers `receipt_build`'s dict as it is."""
-
     payment_id = serializers.IntegerField()
     kind = serializers.CharField()
     receipt_number = serializers.CharField()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from ..caching import preferences_invalidate_on_commit
 from ..models import NotificationPreference
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def preference_update(*, user: User, data: dict[str, Any]) -> NotificationPrefer
         setattr(preference, name, data[name])
     if changed:
         preference.save(update_fields=[*changed, "updated_at"])
+        preferences_invalidate_on_commit(user.pk)
     return preference
 
 

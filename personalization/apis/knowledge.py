@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from study.selectors import subject_get
+from studymate_api.core.errors import NotFound
+from studymate_api.core.schema import raises
 
 from ..selectors import knowledge as selectors
 from ..serializers.knowledge import (
@@ -22,16 +24,19 @@ if TYPE_CHECKING:
 
 
 class AdaptiveDifficultyApi(APIView):
-    """The difficulty at which your predicted success in the subject is in the target band."""
-
     @extend_schema(
         parameters=[AdaptiveDifficultyQuerySerializer],
         responses={
             200: AdaptiveDifficultyOutputSerializer,
-            404: OpenApiResponse(description="`not_found`: no subject of that id you can see"),
+            **raises(NotFound),
         },
     )
     def get(self, request: Request) -> Response:
+        """Get your recommended difficulty in a subject
+
+        The difficulty at which your predicted success in the subject (`subject_id`, one you can
+        see) is in the target band, with your estimated ability and how sure the estimate is.
+        """
         query = AdaptiveDifficultyQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         user = cast("User", request.user)

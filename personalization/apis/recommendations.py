@@ -31,28 +31,29 @@ class RecommendationListApi(APIView):
     @extend_schema(
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationOutputSerializer(many=True)},
-        description="What to do next: due reviews, your weakest topics, goals behind pace, "
-        "subjects like the ones you do well in, and popular subjects and quizzes. " + RANKING,
+        description="Due reviews, your weakest topics, goals behind pace, subjects like the "
+        "ones you do well in, and popular subjects and quizzes. " + RANKING,
     )
     def get(self, request: Request) -> Response:
+        """Recommend what to study next"""
         limit = validated(RecommendationQuerySerializer, request.query_params.dict())["limit"]
         rows = recommendation_list(user=cast("User", request.user), limit=limit)
         return Response(RecommendationOutputSerializer(rows, many=True).data)
 
 
+# Mounted at `/api/study/subjects/personalized_recommendations/` (studymate_api/urls.py): the
+# study app cannot import personalization, which already imports it.
 class SubjectRecommendationListApi(APIView):
-    """Mounted at `/api/study/subjects/personalized_recommendations/` (studymate_api/urls.py):
-    the study app cannot import personalization, which already imports it."""
-
     @extend_schema(
         operation_id="study_subjects_personalized_recommendations_list",
         tags=["study"],
         parameters=[RecommendationQuerySerializer],
         responses={200: SubjectRecommendationOutputSerializer(many=True)},
-        description="Subjects to study next, one suggestion per subject, from the same engine "
-        "as `/api/personalization/recommendations/`. " + RANKING,
+        description="One suggestion per subject, from the same engine as "
+        "`/api/personalization/recommendations/`. " + RANKING,
     )
     def get(self, request: Request) -> Response:
+        """Recommend subjects to study next"""
         limit = validated(RecommendationQuerySerializer, request.query_params.dict())["limit"]
         rows = subject_recommendation_list(user=cast("User", request.user), limit=limit)
         return Response(SubjectRecommendationOutputSerializer(rows, many=True).data)

@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from studymate_api.core.serializers import SuccessBandOutputSerializer
+
 
 class AdaptiveDifficultyQuerySerializer(serializers.Serializer[Any]):
     subject_id = serializers.IntegerField(min_value=1)
@@ -14,15 +16,10 @@ class SubjectRefSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
 
 
-class SuccessBandSerializer(serializers.Serializer[Any]):
-    min = serializers.FloatField()
-    max = serializers.FloatField()
-
-
 class AdaptiveDifficultyOutputSerializer(serializers.Serializer[Any]):
     subject = SubjectRefSerializer()
     recommended_difficulty = serializers.ChoiceField(choices=["easy", "medium", "hard"])
     ability = serializers.FloatField(help_text="Log-odds of success on a medium question.")
     confidence = serializers.FloatField(help_text="0 (no evidence) to 1 (well observed).")
     predicted_success_rate = serializers.FloatField()
-    target_success_rate = SuccessBandSerializer()
+    target_success_rate = SuccessBandOutputSerializer()

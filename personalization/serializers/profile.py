@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -17,7 +18,24 @@ STYLE_HELP = (
 )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A video lecture, then a quiz",
+            value={
+                "activity_type": "lecture",
+                "content_type": "video",
+                "duration_minutes": 40,
+                "score": 85,
+                "subject_id": 12,
+            },
+            request_only=True,
+        )
+    ]
+)
 class UpdatePatternInputSerializer(StrictInputSerializer):
+    read_names = {"subject_id": "subject"}
+
     activity_type = serializers.ChoiceField(choices=ActivityType.choices)
     content_type = serializers.ChoiceField(
         choices=ContentType.choices,

@@ -19,8 +19,6 @@ class RecommendationQuerySerializer(serializers.Serializer[Any]):
 
 
 class RecommendedSubjectSerializer(serializers.Serializer[Any]):
-    """A subject row, as `/api/study/subjects/` shows it."""
-
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -61,6 +59,8 @@ class RecommendationOutputSerializer(serializers.Serializer[Any]):
 
 
 class SubjectRecommendationOutputSerializer(serializers.Serializer[Any]):
-    subject = RecommendedSubjectSerializer()
+    subject = RecommendedSubjectSerializer(
+        help_text="The subject, as `/api/study/subjects/` shows it."
+    )
     score = serializers.FloatField(help_text="0..1, higher is a better match.")
     reason = serializers.CharField()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from studymate_api.core.serializers import StrictInputSerializer
@@ -11,6 +12,9 @@ from studymate_api.core.serializers import StrictInputSerializer
 RATING_CHOICES = ["again", "hard", "good", "easy"]
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Recalled it", value={"rating": "good"}, request_only=True)]
+)
 class ReviewRateInputSerializer(StrictInputSerializer):
     rating = serializers.ChoiceField(
         choices=RATING_CHOICES,
@@ -38,8 +42,6 @@ class ReviewQuestionSerializer(serializers.Serializer[Any]):
 
 
 class ReviewAnswerSerializer(serializers.Serializer[Any]):
-    """The back of the card, only in the answer to a rating."""
-
     correct_answer = serializers.JSONField(
         allow_null=True,
         help_text="Question cards: the right answer in the shape `submit-answer` takes; null "
@@ -66,7 +68,9 @@ class ReviewCardOutputSerializer(serializers.Serializer[Any]):
     last_review = serializers.DateTimeField(allow_null=True)
     reps = serializers.IntegerField()
     lapses = serializers.IntegerField()
-    answer = ReviewAnswerSerializer(allow_null=True)
+    answer = ReviewAnswerSerializer(
+        allow_null=True, help_text="The back of the card: only in the answer to a rating."
+    )
 
 
 class ReviewCardPageSerializer(serializers.Serializer[Any]):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from study.selectors import subject_get
 from studymate_api.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
+from ..caching import quizzes_invalidate_on_commit
 from ..models import CHOICE_TYPES, Choice, Question, QuestionType, Quiz
 from ..selectors import quiz_get, quiz_get_owned
 
@@ -66,6 +67,7 @@ def quiz_create(
             _question_create(quiz, {"order": position, **question})
         except ValidationFailed as error:
             raise ValidationFailed(fields={f"questions[{position}]": _flat(error)}) from None
+    quizzes_invalidate_on_commit()
     return quiz_get(user=owner, quiz_id=quiz.pk)
 
 
@@ -84,6 +86,7 @@ def quiz_update(*, user: User, quiz_id: int, data: Mapping[str, Any]) -> Quiz:
         changed.append("subject")
     if changed:
         quiz.save(update_fields=[*changed, "updated_at"])
+        quizzes_invalidate_on_commit()
     return quiz_get(user=user, quiz_id=quiz.pk)
 
 
@@ -95,6 +98,7 @@ def quiz_delete(*, user: User, quiz_id: int) -> None:
     if quiz.attempts.exclude(user=user).exists():
         raise Conflict(_("Other learners have taken this quiz; it cannot be deleted."))
     quiz.delete()
+    quizzes_invalidate_on_commit()
 
 
 @transaction.atomic
@@ -102,6 +106,7 @@ def question_create(*, user: User, quiz_id: int, data: Mapping[str, Any]) -> Que
     quiz = quiz_get_owned(user=user, quiz_id=quiz_id)
     if "order" not in data:
         data = {**data, "order": quiz.questions.count()}
+    quizzes_invalidate_on_commit()
     return _question_create(quiz, data)
 
 
@@ -199,9 +204,11 @@ def question_update(*, user: User, question_id: int, data: Mapping[str, Any]) ->
     if "choices" in data:
         question.choices.all().delete()
         _choices_create(question, choices)
+    quizzes_invalidate_on_commit()
     return question
 
 
 @transaction.atomic
 def question_delete(*, user: User, question_id: int) -> None:
     _question_owned(user, question_id).delete()
+    quizzes_invalidate_on_commit()

@@ -14,8 +14,25 @@ Subclass `JsonConsumer`, set `route` (the metrics label) and `message_types`, an
             raise ClientError("chat_too_long", _("..."))   # -> an error event, socket stays open
 
 What the base does:
-- Handshake: `realtime.auth.JWTAuthMiddleware` put the user in the scope; without a valid token
-  the socket is accepted and closed with 4401; `staff_only` consumers close non-staff with 4403.
+- Handshake: `realtime.origin` turned away foreign browser origins (4403) and
+  `realtime.auth.JWTAuthMiddleware` put the user and the token's grant in the scope; without a
+  valid token the socket is accepted and closed with 4401; `staff_only` consumers close non-staff
+  with 4403. The same codes whether the handshake had an `Origin` or not.
+- The socket lives only as long as its credentials:
+  * it closes with 4401 when its access token expires, unless the client sent a fresh one first:
+    `{"type": "auth", "token": "<access token>"}`. A valid access token of the same user
+    replaces the socket's credentials: the deadline moves to the new token's expiry and the
+    server answers `{"type": "auth_ok", "expires_at": "<ISO 8601>"}`. Anything else is answered
+    with an error event and changes nothing, so the socket still closes at its current deadline:
+    `invalid_message` (no token), `token_invalid` (bad, expired or revoked),
+    `token_user_mismatch` (another user's token: a socket never changes users; open a new one).
+    A staff-only socket handed a valid token of its user who is no longer staff closes with 4403.
+  * every socket joins its user's group (`realtime.broadcast.user_sockets_group`). When the
+    user's credentials change anywhere (logout, password change, deactivation, staff removal:
+    `accounts.events`, relayed by `realtime.subscribers` through the channel layer, so across
+    processes), each socket re-checks its own grant (`accounts.selectors.access_grant_holder`)
+    and closes with 4401 if it no longer holds (its sign-in ended, the password changed, the
+    user is inactive or gone) or with 4403 if a staff-only socket's user lost staff.
 - Every frame goes through a per-connection token bucket (`rate_per_second`, `burst`); a flood
   gets one `rate_limited` error, and `flood_close_after` refused frames in a row close it
   with 4429. Frames over `max_message_bytes` get a `message_too_big` error (daphne itself
@@ -32,25 +49,33 @@ What the base does:
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import json
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import structlog
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from accounts.selectors import AccessGrant, access_grant_for_token, access_grant_holder
 from studymate_api.core.errors import ApplicationError
 from studymate_api.metrics import websocket_connected, websocket_disconnected
 from studymate_api.observability import websocket_tracing
 from studymate_api.observability.request_id import bind_connection_request_id
 
 from ..auth import CLOSE_FORBIDDEN, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED
-from ..broadcast import EVENT_MESSAGE_TYPE
+from ..broadcast import EVENT_MESSAGE_TYPE, user_sockets_group
 
 logger = structlog.get_logger(__name__)
+
+# Handled by the base on every route, whatever the consumer's `message_types`.
+AUTH_MESSAGE_TYPE: Final = "auth"
+BASE_MESSAGE_TYPES: Final = frozenset({AUTH_MESSAGE_TYPE})
 
 
 class ClientError(Exception):
@@ -93,6 +118,8 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     flood_close_after: ClassVar[int] = 50
 
     user: Any
+    _grant: AccessGrant | None = None
+    _expiry_watch: asyncio.Task[None] | None = None
     _accepted_user: bool = False
     _groups_joined: set[str]
     _refused_in_a_row: int = 0
@@ -109,10 +136,13 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.burst or settings.REALTIME_WS_BURST,
         )
         self.user = self.scope.get("user")
+        self._grant = self.scope.get("access_grant")
         with websocket_tracing.connect_span(self) as span:  # a no-op when tracing is off
             await self.accept()
-            if self.scope.get("auth_error") is not None or not getattr(
-                self.user, "is_authenticated", False
+            if (
+                self.scope.get("auth_error") is not None
+                or self._grant is None  # no JWTAuthMiddleware in front: nothing to follow
+                or not getattr(self.user, "is_authenticated", False)
             ):
                 span.closed(CLOSE_UNAUTHENTICATED)
                 await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -123,9 +153,14 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 return
             self._accepted_user = True
             websocket_connected(self.route)
+            # First, so a credentials change from here on reaches this socket.
+            await self.join_group(user_sockets_group(self.user.pk))
+            self._watch_expiry(self._grant)
             await self.on_connected()
 
     async def disconnect(self, code: int) -> None:
+        if self._expiry_watch is not None:
+            self._expiry_watch.cancel()
         if not self._accepted_user:
             return
         self._accepted_user = False
@@ -164,7 +199,7 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self._refused_in_a_row = 0
             try:
                 message = self._parse(text_data, bytes_data)
-                span.message_type(message.get("type"), self.message_types)
+                span.message_type(message.get("type"), self.message_types | BASE_MESSAGE_TYPES)
                 await self._dispatch(message)
             except ClientError as error:
                 span.refused(error.code)
@@ -194,8 +229,11 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind == AUTH_MESSAGE_TYPE:
+            await self._renew_credentials(message)
+            return
         if not isinstance(kind, str) or kind not in self.message_types:
-            allowed = ", ".join(sorted(self.message_types))
+            allowed = ", ".join(sorted(self.message_types | BASE_MESSAGE_TYPES))
             text = _("Unknown message type. Expected one of: %(types)s.") % {"types": allowed}
             raise ClientError("unknown_type", text)
         await getattr(self, f"on_{kind}")(message)
@@ -208,6 +246,66 @@ class JsonConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             logger.info("realtime_flood_closed", route=self.route, user_id=self.user.pk)
             self._closing = True
             await self.close(code=CLOSE_RATE_LIMITED)
+
+    # Credentials: the socket lives as long as they hold
+
+    async def _renew_credentials(self, message: dict[str, Any]) -> None:
+        """`{"type": "auth", "token"}`: a fresh access token of the same user carries the socket
+        past its current token's expiry. See the module docstring for the answers."""
+        token = message.get("token")
+        if not isinstance(token, str) or not token.strip():
+            raise ClientError("invalid_message", _("An auth message carries a `token`."))
+        grant = await database_sync_to_async(access_grant_for_token)(token.strip())
+        if grant is None:
+            raise ClientError(
+                "token_invalid",
+                _("The token is invalid, expired or revoked; the socket keeps its current one."),
+            )
+        if grant.user.pk != self.user.pk:
+            raise ClientError(
+                "token_user_mismatch",
+                _("The token belongs to another user; open a new socket to switch users."),
+            )
+        if self.staff_only and not grant.user.is_staff:
+            await self._close_for_credentials(CLOSE_FORBIDDEN)
+            return
+        self._grant = grant
+        self.user = grant.user
+        self._watch_expiry(grant)
+        expires_at = datetime.datetime.fromtimestamp(grant.expires_at, tz=datetime.UTC)
+        await self.send_json({"type": "auth_ok", "expires_at": expires_at.isoformat()})
+
+    def _watch_expiry(self, grant: AccessGrant) -> None:
+        """Close with 4401 when `grant` expires (a watch already running is replaced)."""
+        if self._expiry_watch is not None:
+            self._expiry_watch.cancel()
+        self._expiry_watch = asyncio.create_task(self._close_at(grant.expires_at))
+
+    async def _close_at(self, expires_at: int) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self._close_for_credentials(CLOSE_UNAUTHENTICATED)
+
+    async def realtime_credentials(self, message: dict[str, Any]) -> None:
+        """The user's credentials changed somewhere (`realtime.broadcast.
+        credentials_recheck_on_commit`): does this socket's grant still hold?"""
+        if not self._accepted_user or self._closing or self._grant is None:
+            return
+        user = await database_sync_to_async(access_grant_holder)(self._grant)
+        if user is None:
+            await self._close_for_credentials(CLOSE_UNAUTHENTICATED)
+        elif self.staff_only and not user.is_staff:
+            await self._close_for_credentials(CLOSE_FORBIDDEN)
+        else:
+            self.user = user
+
+    async def _close_for_credentials(self, code: int) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        logger.info(
+            "realtime_credentials_closed", route=self.route, user_id=self.user.pk, code=code
+        )
+        await self.close(code=code)
 
     # Outgoing events
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from studymate_api.core.errors import NotFound, PermissionDenied
+from studymate_api.core.errors import ErrorCode, NotFound, PermissionDenied
 
 from ..models.rooms import RoomMembership, RoomMessage, StudyRoom
 
@@ -27,7 +27,7 @@ class RoomNotFound(NotFound):
 
 
 class NotARoomMember(PermissionDenied):
-    code = "not_a_member"
+    code = ErrorCode.NOT_A_MEMBER
     default_message = _("Join the study room first.")
 
 

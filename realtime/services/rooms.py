@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from studymate_api.core.errors import ApplicationError, Conflict, PermissionDenied
+from studymate_api.core.errors import ApplicationError, Conflict, ErrorCode, PermissionDenied
 from studymate_api.core.errors import validation_failed as field_error
 
 from ..broadcast import broadcast_on_commit
@@ -44,12 +44,12 @@ _RATE_UNITS |= {"h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
 class RoomFull(Conflict):
-    code = "room_full"
+    code = ErrorCode.ROOM_FULL
     default_message = _("This study room is full.")
 
 
 class OwnerCannotLeave(Conflict):
-    code = "owner_cannot_leave"
+    code = ErrorCode.OWNER_CANNOT_LEAVE
     default_message = _("The owner cannot leave the room; delete it instead.")
 
 
@@ -58,7 +58,7 @@ class NotRoomOwner(PermissionDenied):
 
 
 class ChatRateLimited(ApplicationError):
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED
     http_status = 429
     default_message = _("You are sending messages too fast. Wait a moment.")
 

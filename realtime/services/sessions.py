@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from personalization.services import learning_session_record_on_commit
 from study.selectors import subject_get
 from study.services import progress_log
-from studymate_api.core.errors import ApplicationError, Conflict
+from studymate_api.core.errors import ApplicationError, Conflict, ErrorCode
 from studymate_api.metrics import track_event
 from studymate_api.streaming import get_stream_processor
 
@@ -52,7 +52,7 @@ MAX_LOGGED_MINUTES = 1440
 
 
 class SessionAlreadyActive(Conflict):
-    code = "session_already_active"
+    code = ErrorCode.SESSION_ALREADY_ACTIVE
     default_message = _(
         "A learning session for this subject is already running. End it first, or continue it "
         "(see learning/active_sessions/)."

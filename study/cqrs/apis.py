@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +30,11 @@ from study.serializers import (
     SummaryListQuerySerializer,
     SummaryOutputSerializer,
 )
+from studymate_api.ai import AIThrottled
+from studymate_api.core.errors import InsufficientCredits, NotFound
+from studymate_api.core.idempotency import idempotent
+from studymate_api.core.locations import location
+from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 from studymate_api.cqrs import command_bus, query_bus
 
@@ -52,8 +57,6 @@ from .serializers import (
 if TYPE_CHECKING:
     from accounts.models import User
 
-NO_SUBJECT = OpenApiResponse(description="`not_found`: no subject you can see")
-
 
 def _user(request: Request) -> User:
     # IsAuthenticated (the default permission) lets only signed-in users reach the views.
@@ -65,9 +68,13 @@ class CqrsSubjectListApi(APIView):
         operation_id="cqrs_subjects_list",
         parameters=[SubjectListQuerySerializer, *PAGE_PARAMETERS],
         responses={200: SubjectPageSerializer},
-        description="The ListSubjects query: public subjects and your own private ones, by name.",
     )
     def get(self, request: Request) -> HttpResponse:
+        """List subjects (query side)
+
+        Public subjects and your own private ones, ordered by name, with the filters of
+        `GET /api/study/subjects/`.
+        """
         filters = selectors.SubjectFilters(
             **validated(SubjectListQuerySerializer, request.query_params.dict())
         )
@@ -78,13 +85,20 @@ class CqrsSubjectListApi(APIView):
         operation_id="cqrs_subjects_create",
         request=SubjectInputSerializer,
         responses={201: SubjectOutputSerializer},
-        description="The CreateSubject command; records `SubjectCreated`.",
     )
     def post(self, request: Request) -> Response:
+        """Create a subject (command side)
+
+        The same body and answer as `POST /api/study/subjects/`; the subject is recorded as a domain
+        event that the read side follows.
+        """
         data = validated(SubjectInputSerializer, request.data)
         command = CreateSubject(**{**data, "tags": tuple(data.get("tags", ()))})
         subject = command_bus.dispatch(command, user=request.user)
-        return Response(selectors.subject_row(subject), status=status.HTTP_201_CREATED)
+        headers = location(request, "study:subject", subject_id=subject.pk)
+        return Response(
+            selectors.subject_row(subject), status=status.HTTP_201_CREATED, headers=headers
+        )
 
 
 class CqrsSummaryGenerateApi(APIView):
@@ -93,20 +107,26 @@ class CqrsSummaryGenerateApi(APIView):
         request=SubjectSummaryRequestInputSerializer,
         responses={
             202: SummaryOutputSerializer,
-            404: NO_SUBJECT,
-            402: OpenApiResponse(description="`insufficient_credits`"),
+            **raises(NotFound, InsufficientCredits, AIThrottled),
         },
-        description="The RequestSummary command: a pending summary of the subject, generated in "
-        "the background; records `SummaryRequested`, and `SummaryCompleted` or `SummaryFailed` "
-        "when the generation ends (with eager workers, before this answers).",
     )
+    @idempotent
     def post(self, request: Request, subject_id: int) -> Response:
+        """Request an AI summary of a subject's material (command side)
+
+        As `POST /api/study/generate-summary/`, with the subject in the path: answers 202 with a
+        `pending` summary generated in the background (or already finished when the generation ended
+        before the answer). Generation spends AI credits: without enough, 402
+        `insufficient_credits`.
+        """
         data = validated(SubjectSummaryRequestInputSerializer, request.data)
         command = RequestSummary(subject_id=subject_id, **data)
         summary = command_bus.dispatch(command, user=request.user)
         # Read again: the commit hooks may have generated it already.
         summary = selectors.summary_get(user=_user(request), summary_id=summary.pk)
-        return Response(SummaryOutputSerializer(summary).data, status=status.HTTP_202_ACCEPTED)
+        headers = location(request, "study:summary", summary_id=summary.pk)
+        body = SummaryOutputSerializer(summary).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 class CqrsStudySummaryListApi(APIView):
@@ -114,10 +134,13 @@ class CqrsStudySummaryListApi(APIView):
         operation_id="cqrs_study_summaries_list",
         parameters=[SummaryListQuerySerializer, *PAGE_PARAMETERS],
         responses={200: StudySummaryViewPageSerializer},
-        description="The ListStudySummaries query over the summaries projection: your "
-        "summaries, newest first.",
     )
     def get(self, request: Request) -> HttpResponse:
+        """List your summaries (query side)
+
+        Newest first, without their source content (read it at `GET /api/study/summaries/{id}/`);
+        filter by `subject`, `status` or `summary_type`.
+        """
         query_values = validated(SummaryListQuerySerializer, request.query_params.dict())
         filters = SummaryFilters(
             subject_id=query_values.get("subject"),
@@ -133,28 +156,36 @@ class CqrsStudyProgressApi(APIView):
         operation_id="cqrs_study_progress_list",
         parameters=PAGE_PARAMETERS,
         responses={200: ProgressPageSerializer},
-        description="The ListStudyProgress query over the progress projection: your progress "
-        "per subject, latest study first.",
     )
     def get(self, request: Request) -> HttpResponse:
+        """List your progress per subject (query side)
+
+        Latest study first.
+        """
         query = ListStudyProgress(page=page_request(request.query_params))
         return page_response(request, query_bus.dispatch(query, user=request.user))
 
     @extend_schema(
         operation_id="cqrs_study_progress_create",
         request=ProgressLogInputSerializer,
-        responses={201: ProgressOutputSerializer, 404: NO_SUBJECT},
-        description="The LogStudyTime command; records `StudyTimeLogged` and answers the "
-        "subject's updated progress.",
+        responses={201: ProgressOutputSerializer, **raises(NotFound)},
     )
     def post(self, request: Request) -> Response:
+        """Log study time (command side)
+
+        The same body and answer as `POST /api/study/progress/`: adds the minutes to the subject and
+        answers its updated progress.
+        """
         data = validated(ProgressLogInputSerializer, request.data)
         command = LogStudyTime(**{**data, "topics_covered": tuple(data.get("topics_covered", ()))})
         progress = command_bus.dispatch(command, user=request.user)
         user = _user(request)
         today = selectors.local_date(timezone.now(), selectors.user_timezone(user))
+        headers = location(request, "study:progress-subject", subject_id=progress.subject_id)
         return Response(
-            selectors.progress_row(progress, today=today), status=status.HTTP_201_CREATED
+            selectors.progress_row(progress, today=today),
+            status=status.HTTP_201_CREATED,
+            headers=headers,
         )
 
 
@@ -162,8 +193,10 @@ class CqrsStudyAnalyticsApi(APIView):
     @extend_schema(
         operation_id="cqrs_study_analytics_retrieve",
         responses={200: StudyAnalyticsOutputSerializer},
-        description="The GetStudyAnalytics query over the analytics projection: your study "
-        "activity totals and minutes per day.",
     )
     def get(self, request: Request) -> Response:
+        """Get your study analytics (query side)
+
+        Your study activity totals and minutes per day.
+        """
         return Response(query_bus.dispatch(GetStudyAnalytics(), user=request.user))

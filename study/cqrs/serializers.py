@@ -9,17 +9,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from study.models import SummaryStatus, SummaryType
-from study.serializers import inline_choice_field, paginated
+from study.serializers import SUMMARY_EXAMPLE_CONTENT, inline_choice_field, paginated
 from study.services import CONTENT_MAX_CHARS, CONTENT_MIN_CHARS
 from studymate_api.core.serializers import StrictInputSerializer
 
 
+# As `POST /api/study/generate-summary/`, with the subject in the path.
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Key concepts of a biology note",
+            value={
+                "content": SUMMARY_EXAMPLE_CONTENT,
+                "summary_type": "key_concepts",
+                "title": "광합성 정리",
+            },
+            request_only=True,
+        )
+    ]
+)
 class SubjectSummaryRequestInputSerializer(StrictInputSerializer):
-    """As `POST /api/study/generate-summary/`, with the subject in the path."""
-
     content = serializers.CharField(min_length=CONTENT_MIN_CHARS, max_length=CONTENT_MAX_CHARS)
     summary_type = serializers.ChoiceField(choices=SummaryType.choices)
     provider = serializers.ChoiceField(
@@ -28,10 +41,8 @@ class SubjectSummaryRequestInputSerializer(StrictInputSerializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
+# A summary as the summaries projection holds it: without the source content.
 class StudySummaryViewOutputSerializer(serializers.Serializer[Any]):
-    """A summary as the summaries projection holds it: without the source content (read it at
-    `GET /api/study/summaries/{id}/`)."""
-
     id = serializers.IntegerField()
     subject = serializers.IntegerField()
     title = serializers.CharField()

@@ -1,10 +1,11 @@
 """Every read of the study domain. Other apps import from here, never from the modules."""
 
-from .cache_tags import study_learner_cache_tags
+from .cache_tags import study_learner_cache_tags, subject_cache_tags
 from .goals import goal_get, goal_list
 from .progress import (
     current_streak,
     local_date,
+    progress_get,
     progress_list,
     progress_page,
     progress_row,
@@ -24,7 +25,13 @@ from .subjects import (
     subject_row,
     subject_visibility,
 )
-from .summaries import SummaryConcepts, summary_get, summary_key_concepts, summary_list
+from .summaries import (
+    SummaryConcepts,
+    summary_completed_identical,
+    summary_get,
+    summary_key_concepts,
+    summary_list,
+)
 
 __all__ = [
     "POPULAR_LIMIT",
@@ -34,11 +41,13 @@ __all__ = [
     "goal_get",
     "goal_list",
     "local_date",
+    "progress_get",
     "progress_list",
     "progress_page",
     "progress_row",
     "study_learner_cache_tags",
     "study_settings_preferences",
+    "subject_cache_tags",
     "subject_get",
     "subject_get_owned",
     "subject_has_other_learners",
@@ -48,6 +57,7 @@ __all__ = [
     "subject_popular",
     "subject_row",
     "subject_visibility",
+    "summary_completed_identical",
     "summary_get",
     "summary_key_concepts",
     "summary_list",

@@ -5,6 +5,13 @@ from __future__ import annotations
 from ..caching import LEARNERS_TAG, SUBJECTS_TAG, progress_tag
 
 
+def subject_cache_tags() -> tuple[str, ...]:
+    """Tags for a value that shows subject rows or depends on which subjects exist (another
+    app's rows that point at a subject lose it when it is deleted): the subject services
+    invalidate them on every subject write."""
+    return (SUBJECTS_TAG,)
+
+
 def study_learner_cache_tags(*, user_id: int) -> tuple[str, ...]:
     """Tags for a value read from one learner's study data (progress, goals, summaries' subjects)
     and the subjects they can see: the study services invalidate them on every such write."""

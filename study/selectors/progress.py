@@ -11,7 +11,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from ..caching import LAYOUT, progress_cache, progress_tag
+from studymate_api.core.errors import NotFound
+
+from ..caching import LAYOUT, SUBJECTS_TAG, progress_cache, progress_tag
 from ..models import StudyProgress
 from ..pages import Page, PageRequest, Row, iso, page_of
 
@@ -56,6 +58,16 @@ def progress_list(*, user: User) -> QuerySet[StudyProgress]:
     )
 
 
+def progress_get(*, user: User, subject_id: int) -> StudyProgress:
+    """The learner's progress in one subject; none logged yet is not found."""
+    # `subject__pk`, not `subject_id`: Django answers an id past the column's range with no row
+    # only on the related model's key (the raw column overflows: a 500 on SQLite).
+    progress = progress_list(user=user).filter(subject__pk=subject_id).first()
+    if progress is None:
+        raise NotFound()
+    return progress
+
+
 def progress_row(progress: StudyProgress, *, today: datetime.date | None = None) -> Row:
     """Plain data; with `today`, `streak_days` is the streak as of that (local) day."""
     streak = progress.streak_days
@@ -86,10 +98,10 @@ def progress_page(*, user: User, page: PageRequest) -> Page:
 
     Streaks are shown as of today in the learner's time zone; a cached page is recomputed once
     a local midnight has broken one of its streaks. A time zone change shows within the
-    namespace's TTL.
+    namespace's TTL. Rows carry their subject's name: a subject write invalidates them too.
     """
     key = progress_cache.key("list", user=user, page=page.number, size=page.size, layout=LAYOUT)
-    tags = [progress_tag(user.pk)]
+    tags = [progress_tag(user.pk), SUBJECTS_TAG]
     cached = progress_cache.get_or_set(key, lambda: _progress_page(user, page), tags=tags)
     if timezone.now().timestamp() >= cached.valid_until:
         progress_cache.delete(key)

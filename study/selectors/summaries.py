@@ -40,6 +40,25 @@ def summary_get(*, user: User, summary_id: int) -> StudySummary:
     return summary
 
 
+def summary_completed_identical(
+    *, user: User, subject_id: int, content_hash: str, summary_type: str, provider: str
+) -> StudySummary | None:
+    """The learner's newest completed summary of the same material (by `content_hash`), subject,
+    type and requested provider: what an identical request gets instead of a new charge."""
+    return (
+        StudySummary.objects.filter(
+            user=user,
+            content_hash=content_hash,
+            subject_id=subject_id,
+            summary_type=summary_type,
+            requested_provider=provider,
+            status=SummaryStatus.COMPLETED,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class SummaryConcepts:
     """A completed summary as spaced review reads it. `concepts` is the summary's own list for

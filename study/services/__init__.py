@@ -9,6 +9,12 @@ from .progress import (
     progress_refresh_completion,
 )
 from .settings import SETTINGS_FIELDS, study_settings_ensure, study_settings_update
+from .stream_tickets import (
+    STREAM_TICKET_SECONDS,
+    StreamTicket,
+    stream_ticket_issue,
+    stream_ticket_redeem,
+)
 from .subjects import SUBJECT_FIELDS, subject_create, subject_delete, subject_update
 from .summaries import (
     CONTENT_MAX_CHARS,
@@ -20,6 +26,7 @@ from .summaries import (
     summary_request,
     summary_requeue_stale,
     summary_stream,
+    summary_stream_ended,
 )
 
 __all__ = [
@@ -29,7 +36,9 @@ __all__ = [
     "GOAL_FIELDS",
     "MAX_TOPICS",
     "SETTINGS_FIELDS",
+    "STREAM_TICKET_SECONDS",
     "SUBJECT_FIELDS",
+    "StreamTicket",
     "SummaryEvent",
     "completion_percentage",
     "goal_create",
@@ -37,6 +46,8 @@ __all__ = [
     "goal_update",
     "progress_log",
     "progress_refresh_completion",
+    "stream_ticket_issue",
+    "stream_ticket_redeem",
     "study_settings_ensure",
     "study_settings_update",
     "subject_create",
@@ -48,4 +59,5 @@ __all__ = [
     "summary_request",
     "summary_requeue_stale",
     "summary_stream",
+    "summary_stream_ended",
 ]

@@ -16,6 +16,7 @@ client in the error envelope.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -48,7 +49,12 @@ from studymate_api.metrics import track_event
 from ..caching import LEARNERS_TAG, invalidate_on_commit
 from ..cqrs.events import SUMMARY, SUMMARY_COMPLETED, SUMMARY_FAILED, SUMMARY_REQUESTED
 from ..models import StudySummary, SummaryStatus, SummaryType
-from ..selectors import study_settings_preferences, subject_get, summary_get
+from ..selectors import (
+    study_settings_preferences,
+    subject_get,
+    summary_completed_identical,
+    summary_get,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -90,16 +96,31 @@ def summary_request(
 
     `provider` defaults to the learner's preferred provider. With eager Celery the summary is
     generated when the outermost transaction commits, before this returns when there is none.
+
+    An identical request (same learner, subject, material, type and provider) whose summary
+    already completed gets that summary back: nothing is created, generated or charged (credits
+    are only taken when the gateway generates).
     """
     _check_request(content, summary_type)
     subject = subject_get(user=user, subject_id=subject_id)
     provider = provider or study_settings_preferences(user=user).preferred_ai_provider
+    content_hash = summary_content_hash(content)
+    done = summary_completed_identical(
+        user=user,
+        subject_id=subject.pk,
+        content_hash=content_hash,
+        summary_type=summary_type,
+        provider=provider,
+    )
+    if done is not None:
+        return done
     with transaction.atomic():
         summary = StudySummary.objects.create(
             user=user,
             subject=subject,
             title=title.strip() or _default_title(content),
             content=content,
+            content_hash=content_hash,
             summary_type=summary_type,
             requested_provider=provider,
         )
@@ -122,6 +143,11 @@ def summary_request(
         # Last: with eager Celery a refused request raises from here, after the hooks above.
         transaction.on_commit(lambda: _enqueue(summary.pk))
     return summary
+
+
+def summary_content_hash(content: str) -> str:
+    """What identifies the material of a summary request (see `summary_request`)."""
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def _check_request(content: str, summary_type: str) -> None:
@@ -294,41 +320,73 @@ def summary_event_payload(summary: StudySummary) -> dict[str, object]:
     }
 
 
-# --- streaming ----------------------------------------------------------------------------------
+# --- streaming ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SummaryEvent:
     """One server-sent event: `token` (a piece of text), then `done` (the stored summary), or
-    `error` (code and message)."""
+    `error` (code and message).
+
+    `position` says how much of the summary's text a client has once it received the event, in
+    visible (non-whitespace) characters. The final text is the streamed one tidied (whitespace
+    trimmed and collapsed), which keeps every visible character in place, so a position names
+    the same point in the streamed and in the stored text: that is what a resumed stream starts
+    from (`summary_stream(after=)`), whether the summary is still being generated or done.
+    """
 
     kind: Literal["token", "done", "error"]
     text: str = ""
     summary: StudySummary | None = None
     code: str = ""
+    position: int = 0
 
     @classmethod
     def failed(cls, code: str, message: str) -> SummaryEvent:
         return cls("error", text=message, code=code)
 
 
-def summary_stream(*, summary: StudySummary) -> Generator[SummaryEvent, None, None]:
+def summary_stream(*, summary: StudySummary, after: int = 0) -> Generator[SummaryEvent, None, None]:
     """Events for a summary the caller already checked ownership of.
 
     Pending and claimable: generated here, tokens relayed as the gateway streams them, stored
     like the task stores it. Pending but claimed elsewhere: waits for that result (bounded).
-    Completed: replayed; failed: its error.
+    Completed: replayed; failed: its error. `after`: the `position` the client already has; the
+    text up to it is not sent again (`done` and `error` always are).
     """
     if summary.status == SummaryStatus.PENDING:
         claimed = summary_claim(summary_id=summary.pk)
         if claimed is not None:
-            yield from _generate_streaming(claimed)
+            yield from _generate_streaming(claimed, after)
             return
         summary = _await_result(summary)
-    yield from _replay(summary)
+    yield from _replay(summary, after)
 
 
-def _generate_streaming(summary: StudySummary) -> Generator[SummaryEvent, None, None]:
+def summary_stream_ended(*, summary: StudySummary, after: int) -> bool:
+    """Whether a client at position `after` has had everything of a completed summary, its
+    `done` event included (whose position is one past the text's)."""
+    return summary.status == SummaryStatus.COMPLETED and after > visible_length(summary.summary)
+
+
+def visible_length(text: str) -> int:
+    return sum(1 for char in text if not char.isspace())
+
+
+def _after_visible(text: str, count: int) -> str:
+    """`text` after its first `count` visible characters."""
+    if count <= 0:
+        return text
+    seen = 0
+    for index, char in enumerate(text):
+        if not char.isspace():
+            seen += 1
+            if seen == count:
+                return text[index + 1 :]
+    return ""
+
+
+def _generate_streaming(summary: StudySummary, after: int) -> Generator[SummaryEvent, None, None]:
     stream: Iterator[StreamItem] | None = None
     try:
         # Limits and credits raise here, before any piece.
@@ -338,7 +396,7 @@ def _generate_streaming(summary: StudySummary) -> Generator[SummaryEvent, None, 
             user=summary.user,
             options=_options(summary),
         )
-        result = yield from _relay(stream)
+        result, sent = yield from _relay(stream, after)
     except GeneratorExit:
         # The client left: stop the model (the gateway accounts it as abandoned) and hand the
         # summary to the worker.
@@ -349,16 +407,31 @@ def _generate_streaming(summary: StudySummary) -> Generator[SummaryEvent, None, 
         summary = _fail(summary, error)
         yield SummaryEvent.failed(summary.error_code, summary.error)
         return
-    yield SummaryEvent("done", summary=_complete(summary, result))
+    summary = _complete(summary, result)
+    position = max(sent, visible_length(summary.summary))
+    yield SummaryEvent("done", summary=summary, position=position)
 
 
-def _relay(stream: Iterator[StreamItem]) -> Generator[SummaryEvent, None, AIResult]:
-    """Token events for the text pieces; returns the gateway's final result."""
+def _relay(
+    stream: Iterator[StreamItem], after: int
+) -> Generator[SummaryEvent, None, tuple[AIResult, int]]:
+    """Token events for the text pieces past position `after`; returns the gateway's final
+    result and the position reached. A piece of only whitespace waits for the next one, so
+    every token moves the position on."""
+    sent = 0
+    held = ""
     for item in stream:
         if isinstance(item, AIResult):
-            return item
-        if item:
-            yield SummaryEvent("token", text=item)
+            return item, sent
+        piece = held + item
+        visible = visible_length(piece)
+        if not visible:
+            held = piece
+            continue
+        held = ""
+        start, sent = sent, sent + visible
+        if sent > after:
+            yield SummaryEvent("token", text=_after_visible(piece, after - start), position=sent)
     raise AIUnavailable()
 
 
@@ -389,10 +462,12 @@ def _await_result(summary: StudySummary) -> StudySummary:
     return current or summary
 
 
-def _replay(summary: StudySummary) -> Generator[SummaryEvent, None, None]:
+def _replay(summary: StudySummary, after: int) -> Generator[SummaryEvent, None, None]:
     if summary.status == SummaryStatus.COMPLETED:
-        yield SummaryEvent("token", text=summary.summary)
-        yield SummaryEvent("done", summary=summary)
+        total = visible_length(summary.summary)
+        if after < total:
+            yield SummaryEvent("token", text=_after_visible(summary.summary, after), position=total)
+        yield SummaryEvent("done", summary=summary, position=total)
     elif summary.status == SummaryStatus.FAILED:
         yield SummaryEvent.failed(summary.error_code or "ai_error", summary.error)
     else:

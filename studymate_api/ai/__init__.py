@@ -37,12 +37,20 @@ from .contracts import (
     UsageSummary,
 )
 from .credits import CreditHook, Settle, credit_hook, set_credit_hook
-from .errors import AIError, AIOutputInvalid, AIRequestRejected, AIThrottled, AIUnavailable
+from .errors import (
+    GENERATION_ERRORS,
+    AIError,
+    AIOutputInvalid,
+    AIRequestRejected,
+    AIThrottled,
+    AIUnavailable,
+)
 from .gateway import StreamItem, generate, generate_stream
 from .routing import enabled_providers
 from .schemas import ConceptList, CriterionScore, EssayGrade, GeneratedQuestion, QuizQuestionSet
 
 __all__ = [
+    "GENERATION_ERRORS",
     "PROVIDER_NAMES",
     "AIError",
     "AIOutputInvalid",

@@ -12,25 +12,25 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from studymate_api.core.errors import ApplicationError
+from studymate_api.core.errors import ApplicationError, ErrorCode, InsufficientCredits
 
 ERROR_MESSAGE_LIMIT = 500
 
 
 class AIError(ApplicationError):
-    code = "ai_error"
+    code = ErrorCode.AI_ERROR
     http_status = 502
     default_message = _("The AI service could not complete the request.")
 
 
 class AIThrottled(AIError):
-    code = "throttled"
+    code = ErrorCode.THROTTLED
     http_status = 429
     default_message = _("Daily AI request limit reached. Try again tomorrow.")
 
 
 class AIUnavailable(AIError):
-    code = "ai_unavailable"
+    code = ErrorCode.AI_UNAVAILABLE
     http_status = 503
     default_message = _("The AI service is temporarily unavailable. Try again later.")
 
@@ -39,7 +39,7 @@ class AIRequestRejected(AIError):
     """A provider refused the request itself as invalid (HTTP 400/422): another provider or a
     retry would refuse it too, so the gateway stops."""
 
-    code = "ai_request_rejected"
+    code = ErrorCode.AI_REQUEST_REJECTED
     http_status = 422
     default_message = _("The AI service could not process this content.")
 
@@ -47,9 +47,19 @@ class AIRequestRejected(AIError):
 class AIOutputInvalid(AIError):
     """No provider produced output matching the task's schema, a repair included."""
 
-    code = "ai_output_invalid"
+    code = ErrorCode.AI_OUTPUT_INVALID
     http_status = 502
     default_message = _("The AI service returned an unusable answer. Try again later.")
+
+
+# What a caller of `generate` can see, for the views that document it (`raises(*...)`).
+GENERATION_ERRORS: tuple[type[ApplicationError], ...] = (
+    InsufficientCredits,
+    AIThrottled,
+    AIRequestRejected,
+    AIOutputInvalid,
+    AIUnavailable,
+)
 
 
 class FailureKind(StrEnum):

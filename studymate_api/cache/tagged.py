@@ -167,6 +167,19 @@ class TaggedCache:
         """Every value of this namespace becomes a miss (they expire from the backend by TTL)."""
         return self._bump({namespace_generation_key(self.namespace): _new_token()}, None)
 
+    def versions(self, tags: Iterable[str]) -> dict[str, int] | None:
+        """The current token of everything a value of this namespace stored under `tags` depends
+        on (the global and namespace generations, and each tag), by version key: they change
+        whenever such a value would be invalidated. One `get_many` when every token exists. A
+        missing one (never written, evicted) is created first, as a write would: a fresh random
+        token, so a set of versions seen once can never be seen again after a change, even if
+        the token that recorded the change is lost. None when the backend fails."""
+        wanted = self._version_keys(tags)
+        found = self._guard.call("get", lambda: self.backend.get_many(wanted), None)
+        if found is None:
+            return None
+        return self._ensure_versions({name: found.get(name) for name in wanted})
+
     # Reading and writing envelopes.
 
     def _version_keys(self, tags: Iterable[str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import AIUsage
+from .models import AIUsage, IdempotencyKey
 
 
 @admin.register(AIUsage)
@@ -31,4 +31,21 @@ class AIUsageAdmin(admin.ModelAdmin[AIUsage]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AIUsage | None = None) -> bool:
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin[IdempotencyKey]):
+    list_display = ("created_at", "user", "method", "path", "key", "response_status")
+    list_filter = ("method", "response_status", "created_at")
+    search_fields = ("user__email", "key", "path")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: IdempotencyKey | None = None
+    ) -> bool:
         return False

@@ -21,9 +21,13 @@ class BusinessMetricsApi(APIView):
         tags=["metrics"],
         parameters=[BusinessQuerySerializer],
         responses={200: BusinessReportSerializer},
-        summary="Business metrics: active users, sign-ups, tracked events, AI usage",
     )
     def get(self, request: Request) -> Response:
+        """Get business metrics (staff)
+
+        Active users, sign-ups, tracked events and AI usage per day over the last `days` UTC days
+        (30 by default).
+        """
         query = BusinessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         report = business_report(days=query.validated_data["days"])
@@ -36,7 +40,11 @@ class SystemMetricsApi(APIView):
     @extend_schema(
         tags=["metrics"],
         responses={200: SystemReportSerializer},
-        summary="System state: this process, database, cache, Celery queue, event buffer",
     )
     def get(self, request: Request) -> Response:
+        """Get system state (staff)
+
+        This server process, the database, the cache, the Celery queue and the event buffer; a
+        dependency that fails is reported unreachable.
+        """
         return Response(SystemReportSerializer(system_report()).data)

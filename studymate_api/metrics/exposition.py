@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from studymate_api.core.middleware import error_response
@@ -59,12 +60,19 @@ def _bearer_token(request: HttpRequest) -> str | None:
 
 
 def _jwt_user(token: str) -> Any:
-    auth = JWTAuthentication()
+    auth = _rest_jwt_authentication()
     try:
         user = auth.get_user(auth.get_validated_token(token.encode()))
     except AuthenticationFailed:  # simplejwt's InvalidToken is one too
         return None
     return user if user.is_active else None
+
+
+def _rest_jwt_authentication() -> Any:
+    """REST's own JWT authentication class, so a token REST refuses (a signed-out one too) is
+    refused here as well."""
+    classes: list[Any] = list(api_settings.DEFAULT_AUTHENTICATION_CLASSES)
+    return next(cls for cls in classes if issubclass(cls, JWTAuthentication))()
 
 
 def _unauthorized(code: str, message: str) -> HttpResponse:

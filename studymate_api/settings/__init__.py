@@ -14,6 +14,7 @@ from .notifications import *  # noqa: F403
 from .observability import *  # noqa: F403
 from .platform_cache import *  # noqa: F403
 from .platform_cqrs import *  # noqa: F403
+from .platform_idempotency import *  # noqa: F403
 from .platform_metrics import *  # noqa: F403
 from .platform_streaming import *  # noqa: F403
 from .security import *  # noqa: F403

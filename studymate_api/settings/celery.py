@@ -6,6 +6,7 @@ from .cache import REDIS_URL
 from .environment import read_bool, read_int
 from .notifications import NOTIFICATIONS_BEAT_SCHEDULE
 from .platform_cqrs import CQRS_BEAT_SCHEDULE
+from .platform_idempotency import IDEMPOTENCY_BEAT_SCHEDULE
 from .platform_metrics import METRICS_BEAT_SCHEDULE
 from .platform_streaming import STREAMING_BEAT_SCHEDULE
 
@@ -52,6 +53,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
     },
     **CQRS_BEAT_SCHEDULE,
+    **IDEMPOTENCY_BEAT_SCHEDULE,
     **METRICS_BEAT_SCHEDULE,
     **STREAMING_BEAT_SCHEDULE,
     **NOTIFICATIONS_BEAT_SCHEDULE,

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "corsheaders",
     "channels",
     "django_prometheus",
     "studymate_api.core",
@@ -52,6 +53,9 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # The request id first: every later middleware's log lines and every response carry it.
     "studymate_api.observability.request_id.RequestIdMiddleware",
+    # CORS before anything that can answer on its own (size limit, error envelope, redirects):
+    # those answers need the CORS headers too, or the browser hides them from the web app.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .environment import read_rate
+from .environment import read_int, read_rate
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, plus the sign-in check: a signed-out access token is refused at once.
+        "accounts.authentication.AccessTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -39,7 +40,11 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    # Also how long a signed-out sign-in is remembered (accounts.tokens). Shorter in tests that
+    # watch a socket outlive its token.
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        seconds=read_int("ACCESS_TOKEN_LIFETIME_SECONDS", default=15 * 60, minimum=1)
+    ),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -56,7 +61,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "StudyMate API",
     "DESCRIPTION": (
         "Backend of the StudyMate personalized learning platform. Every error uses the envelope "
-        '`{"error": {"code", "message", "fields"}}`.'
+        '`{"error": {"code", "message", "fields"}}`.\n\n'
+        "The WebSockets (`/ws/learning/analytics/`, `/ws/study/room/{room_id}/`, "
+        "`/ws/system/monitoring/`) are described by an AsyncAPI 3 document: "
+        "[/api/asyncapi/](/api/asyncapi/) to read, "
+        "[/api/asyncapi.json](/api/asyncapi.json) for tools."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -66,4 +75,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    # 3.1: nullable fields as JSON Schema type unions, which generators understand.
+    "OAS_VERSION": "3.1.0",
+    "DEFAULT_GENERATOR_CLASS": "studymate_api.core.schema.EnglishSchemaGenerator",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "studymate_api.core.schema.nullable_as_type_unions",
+        "studymate_api.core.schema.component_names_are_distinct",
+    ],
 }

@@ -138,3 +138,27 @@ def read_choice(variable: str, *, default: str, choices: tuple[str, ...]) -> str
         if raw.lower() == choice.lower():
             return choice
     raise _fail(variable, f"expected one of {', '.join(choices)}, got {raw!r}")
+
+
+def read_origins(variable: str) -> list[str]:
+    """Comma-separated web origins (`https://app.example.com`, `http://localhost:5173`): a
+    scheme, a host and an optional port, nothing else. Browsers send exactly that in `Origin`, so
+    anything more (a path, `*`) could never match and is refused at start."""
+    origins = []
+    for item in read_list(variable, default=[]):
+        parts = urlsplit(item.rstrip("/"))
+        try:
+            parts.port  # noqa: B018 - urlsplit validates the port lazily
+        except ValueError:
+            raise _fail(variable, f"{item!r} has a bad port") from None
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
+            raise _fail(variable, f"expected origins like https://app.example.com, got {item!r}")
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return origins

@@ -1,11 +1,14 @@
-"""Transport security and login lockout. Production values follow DEBUG unless overridden."""
+"""Transport security, cross-origin browsers and login lockout. Production values follow DEBUG
+unless overridden."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from corsheaders.defaults import default_headers
+
 from .django import DEBUG
-from .environment import read_bool, read_int
+from .environment import read_bool, read_int, read_origins
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = read_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -36,3 +39,27 @@ AXES_CLIENT_IP_CALLABLE = "studymate_api.core.requests.client_ip"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+
+# Cross-origin browsers (django-cors-headers for REST; `realtime.origin` judges WebSocket `Origin`
+# by the same list). Only the listed origins, in development too: a local web app sets
+# CORS_ALLOWED_ORIGINS=http://localhost:5173 (a blanket "any localhost port in DEBUG" would let
+# every page served from the developer's machine drive the API and its sockets). Credentials are
+# bearer tokens, never cookies, so no Access-Control-Allow-Credentials.
+CORS_ALLOWED_ORIGINS = read_origins("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (
+    *default_headers,
+    "idempotency-key",
+    "if-none-match",
+    "last-event-id",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-Request-ID",
+)
+# Browsers cap this themselves (Chromium at 2 hours); a day costs nothing where they allow it.
+CORS_PREFLIGHT_MAX_AGE = 86_400

@@ -8,13 +8,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from studymate_api.core.errors import ServiceUnavailable
+from studymate_api.core.errors import ErrorCode, ServiceUnavailable
 
 
 class StreamUnavailable(ServiceUnavailable):
     """The stream store (Redis) did not answer; rendered as a 503 on API paths."""
 
-    code = "stream_unavailable"
+    code = ErrorCode.STREAM_UNAVAILABLE
     default_message = _("Event streaming is temporarily unavailable. Try again later.")
 
 

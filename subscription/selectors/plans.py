@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound
@@ -42,6 +42,15 @@ def plan_free_get() -> SubscriptionPlan:
 def plan_list() -> QuerySet[SubscriptionPlan]:
     plan_free_get()
     return SubscriptionPlan.objects.filter(is_active=True)
+
+
+def plan_catalogue_version() -> tuple[int, str]:
+    """Changes whenever a plan is added, saved or deleted: one small aggregate query. Plans
+    are written by the admin and by commands, not through services that could invalidate a
+    cache tag, so the list's ETag is built from this instead."""
+    found = SubscriptionPlan.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
+    latest = found["latest"]
+    return int(found["count"]), latest.isoformat() if latest else ""
 
 
 def plan_get_purchasable(*, plan_id: int) -> SubscriptionPlan:

@@ -33,6 +33,7 @@ from tests.e2e.harness import (
     running_worker,
     server_env,
 )
+from tests.realtime.asyncapi import check_message
 
 pytestmark = pytest.mark.e2e
 
@@ -145,6 +146,8 @@ async def next_event(socket: ClientConnection, kind: str, timeout: float = 5.0) 
     while True:
         raw = await asyncio.wait_for(socket.recv(), timeout=max(0.01, deadline - loop.time()))
         event = json.loads(raw)
+        assert socket.request is not None
+        check_message(socket.request.path, event)  # as the AsyncAPI document describes it
         if event["type"] == kind:
             return dict(event)
 

@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.harness import http_client, running_server, server_env
+from tests.realtime.asyncapi import check_message
 
 pytestmark = [
     pytest.mark.e2e,
@@ -92,11 +93,19 @@ def _open(base_url: str, room_id: int, token: str) -> Any:
     return connect(_ws_url(base_url, room_id, token), origin=base_url, proxy=None)  # type: ignore[arg-type]
 
 
+async def _receive(ws: ClientConnection) -> dict[str, Any]:
+    """The next message, checked against the AsyncAPI document of the socket's channel."""
+    event = json.loads(await ws.recv())
+    assert ws.request is not None
+    check_message(ws.request.path, event)
+    return dict(event)
+
+
 async def _next(ws: ClientConnection, kind: str, timeout: float = 5.0) -> dict[str, Any]:
     """The next event of `kind`, skipping others."""
     async with asyncio.timeout(timeout):
         while True:
-            event = json.loads(await ws.recv())
+            event = await _receive(ws)
             if event["type"] == kind:
                 return dict(event)
 
@@ -118,7 +127,7 @@ async def _quiet(ws: ClientConnection, kinds: set[str], seconds: float) -> list[
     try:
         async with asyncio.timeout(seconds):
             while True:
-                event = json.loads(await ws.recv())
+                event = await _receive(ws)
                 if event["type"] in kinds:
                     seen.append(event)
     except TimeoutError:

@@ -20,6 +20,7 @@ from realtime.broadcast import learner_group
 from study.models import StudySummary
 from study.services.subjects import subject_create
 from study.services.summaries import summary_request
+from tests.realtime.asyncapi import check_message
 from tests.standins.fixtures import ai_isolated  # noqa: F401
 
 from .conftest import set_profile
@@ -149,6 +150,7 @@ def test_in_app_is_pushed_to_the_learners_open_sockets(user: User, commit_hooks:
     notification, message = async_to_sync(listen)()
     assert message["type"] == "realtime.event"
     event = message["event"]
+    check_message("/ws/learning/analytics/", event)  # what the socket passes on, as documented
     assert event["type"] == "notification"
     assert event["notification"]["id"] == notification.pk
     assert event["notification"]["kind"] == "room_invitation"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
@@ -135,6 +136,7 @@ def _ws() -> None:
     import structlog
     from channels.testing import WebsocketCommunicator
 
+    from accounts.selectors import AccessGrant
     from realtime.consumers.base import JsonConsumer
 
     class ProbeUser:
@@ -161,6 +163,13 @@ def _ws() -> None:
             ProbeConsumer.as_asgi(), "/ws/probe/?token=probe-secret-token", headers=headers
         )
         socket.scope["user"] = ProbeUser()
+        # What JWTAuthMiddleware would put beside the user: a token good for an hour.
+        socket.scope["access_grant"] = AccessGrant(
+            user=ProbeUser(),  # type: ignore[arg-type]
+            expires_at=int(time.time()) + 3600,
+            sid=None,
+            password_claim=None,
+        )
         connected, _ = await socket.connect()
         assert connected
         events = []

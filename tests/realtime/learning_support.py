@@ -14,6 +14,7 @@ from realtime.models import LearningSession
 from realtime.services.sessions import learning_session_start
 from study.models import Subject
 from studymate_api.asgi import application
+from tests.realtime.asyncapi import CheckedCommunicator
 
 ORIGIN = (b"origin", b"http://localhost")
 LEARNING_PATH = "/ws/learning/analytics/"
@@ -33,12 +34,21 @@ def access_token(user: User) -> str:
 
 
 def learning_socket(
-    user: User | None = None, *, token: str | None = None, headers: list[Any] | None = None
+    user: User | None = None,
+    *,
+    token: str | None = None,
+    headers: list[Any] | None = None,
+    validate: bool = True,
 ) -> WebsocketCommunicator:
+    """Every message it receives is checked against the AsyncAPI document (unless `validate`
+    is false: for tests that send made-up events through the channel layer)."""
     token = token if token is not None else (access_token(user) if user else None)
     query = f"?token={token}" if token is not None else ""
-    return WebsocketCommunicator(
-        application, f"{LEARNING_PATH}{query}", headers=[ORIGIN, *(headers or [])]
+    return CheckedCommunicator(
+        application,
+        f"{LEARNING_PATH}{query}",
+        headers=[ORIGIN, *(headers or [])],
+        validate=validate,
     )
 
 

@@ -13,6 +13,7 @@ from accounts.models import User
 from realtime.models import StudyRoom
 from realtime.services.rooms import room_create, room_join
 from studymate_api.asgi import application
+from tests.realtime.asyncapi import CheckedCommunicator
 
 ORIGIN = (b"origin", b"http://localhost")
 
@@ -46,8 +47,9 @@ def client_for(user: User) -> APIClient:
 
 
 def socket(user: User | None, path: str) -> WebsocketCommunicator:
+    """Every message it receives is checked against the AsyncAPI document."""
     query = f"?token={access_token(user)}" if user is not None else ""
-    return WebsocketCommunicator(application, f"{path}{query}", headers=[ORIGIN])
+    return CheckedCommunicator(application, f"{path}{query}", headers=[ORIGIN])
 
 
 def room_socket(user: User | None, room: StudyRoom | int) -> WebsocketCommunicator:

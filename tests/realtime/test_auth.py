@@ -1,5 +1,5 @@
-"""JWT authentication of WebSocket handshakes through the real ASGI stack (origin check, the
-JWT middleware, the router) with Channels' WebsocketCommunicator."""
+"""JWT authentication and the Origin rule of WebSocket handshakes through the real ASGI stack
+(origin check, the JWT middleware, the router) with Channels' WebsocketCommunicator."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts.selectors import access_grant_for_token
 from accounts.services import user_password_change
-from realtime.auth import AUTH_INVALID, AUTH_MISSING, token_from_scope, user_for_token
+from realtime.auth import AUTH_INVALID, AUTH_MISSING, token_from_scope
 from studymate_api.asgi import application
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.realtime.asyncapi import CheckedCommunicator
 from tests.realtime.learning_support import (
     ORIGIN,
     access_token,
@@ -109,7 +111,7 @@ def test_monitoring_refuses_a_learner_with_4403_and_admits_staff(user):
     learner = WebsocketCommunicator(application, f"{path}?token={access_token(user)}", [ORIGIN])
     assert closes_with(learner) == 4403
     staff = UserFactory.create(is_staff=True)
-    admitted = WebsocketCommunicator(application, f"{path}?token={access_token(staff)}", [ORIGIN])
+    admitted = CheckedCommunicator(application, f"{path}?token={access_token(staff)}", [ORIGIN])
 
     async def scenario() -> None:
         accepted, _ = await admitted.connect()
@@ -121,18 +123,45 @@ def test_monitoring_refuses_a_learner_with_4403_and_admits_staff(user):
     async_to_sync(scenario)()
 
 
-def test_a_foreign_origin_is_refused_at_the_handshake(user):
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/learning/analytics/?token={access_token(user)}",
-        headers=[(b"origin", b"https://evil.example")],
-    )
+# --- the Origin rule: same codes with or without Origin ---------------------------------------
 
-    async def scenario() -> None:
-        accepted, _ = await socket.connect()
-        assert not accepted
 
-    async_to_sync(scenario)()
+def socket_with_headers(token: str | None, headers: list[tuple[bytes, bytes]]):
+    query = f"?token={token}" if token is not None else ""
+    return WebsocketCommunicator(application, f"/ws/learning/analytics/{query}", headers=headers)
+
+
+def test_without_origin_a_good_token_connects(user):
+    stays_open(socket_with_headers(access_token(user), []))
+
+
+@pytest.mark.parametrize("token", [None, "garbage"])
+def test_without_origin_a_bad_token_closes_4401(token):
+    assert closes_with(socket_with_headers(token, [])) == 4401
+
+
+@pytest.mark.parametrize(
+    "origin", [b"https://evil.example", b"null", b"", b"http://localhost.evil.example"]
+)
+def test_a_foreign_origin_is_closed_4403_before_the_token_counts(user, origin):
+    assert closes_with(socket_with_headers(access_token(user), [(b"origin", origin)])) == 4403
+    # Even with no token at all: the origin is judged first.
+    assert closes_with(socket_with_headers(None, [(b"origin", origin)])) == 4403
+
+
+def test_an_origin_in_cors_allowed_origins_connects(user, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    allowed = [(b"origin", b"https://app.example.com")]
+    stays_open(socket_with_headers(access_token(user), allowed))
+    # Scheme and port are part of an origin.
+    for other in (b"http://app.example.com", b"https://app.example.com:8443"):
+        assert closes_with(socket_with_headers(access_token(user), [(b"origin", other)])) == 4403
+
+
+def test_a_same_host_origin_connects_and_still_needs_a_token(user):
+    same_host = [ORIGIN]  # http://localhost, in ALLOWED_HOSTS
+    stays_open(socket_with_headers(access_token(user), same_host))
+    assert closes_with(socket_with_headers("garbage", same_host)) == 4401
 
 
 # --- the pieces, directly ------------------------------------------------------------------
@@ -149,7 +178,11 @@ def test_token_from_scope_prefers_the_query():
     assert token_from_scope({"query_string": b"token="}) is None
 
 
-def test_user_for_token_is_what_rest_accepts(user):
-    assert user_for_token(access_token(user)) == user
-    assert user_for_token("nope") is None
+def test_the_grant_is_what_rest_accepts(user):
+    token = AccessToken.for_user(user)
+    grant = access_grant_for_token(str(token))
+    assert grant is not None
+    assert grant.user == user
+    assert grant.expires_at == token["exp"]
+    assert access_grant_for_token("nope") is None
     assert (AUTH_MISSING, AUTH_INVALID) == ("token_missing", "token_invalid")

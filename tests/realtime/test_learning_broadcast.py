@@ -42,7 +42,7 @@ def test_a_rolled_back_change_is_never_announced_a_committed_one_is(user):
             broadcast_on_commit(group, {"type": "notice", "n": 2})
 
     async def scenario() -> None:
-        socket = learning_socket(user)
+        socket = learning_socket(user, validate=False)  # a made-up event type, not the protocol
         assert (await socket.connect())[0]
         await database_sync_to_async(rolled_back)()
         assert await socket.receive_nothing(timeout=0.3)
@@ -55,7 +55,7 @@ def test_a_rolled_back_change_is_never_announced_a_committed_one_is(user):
 
 def test_outside_a_transaction_it_sends_at_once(user):
     async def scenario() -> None:
-        socket = learning_socket(user)
+        socket = learning_socket(user, validate=False)  # a made-up event type, not the protocol
         assert (await socket.connect())[0]
         send = database_sync_to_async(broadcast_on_commit)
         await send(learner_group(user.pk), {"type": "notice", "n": 3})

@@ -1,9 +1,17 @@
-"""Property-based fuzzing of every operation in the OpenAPI schema, signed in as a learner.
+"""Property-based fuzzing of every operation in the OpenAPI schema, as a learner and as staff.
 
-Each operation gets a bounded, derandomized number of generated requests, sent in-process
-through the WSGI app on the test database. A 5xx (other than billing's documented 503 when
-Stripe is not configured), a response body that does not match the documented schema or a
-wrong content type fails the test.
+Each operation gets a bounded, derandomized number of generated requests (the schema's
+examples, boundary values, then random valid and invalid data), sent in-process through the WSGI
+app on the test database (PostgreSQL in CI's PostgreSQL run, where integer overflow and other
+database errors show). The test fails on:
+
+- a status code the schema does not document for that operation (a 500 included);
+- a body that does not match the schema documented for its status (the error envelope and its
+  `code` enum included), a content type not documented, a required header missing;
+- any 5xx that is not an envelope with one of the codes the schema names.
+
+`bench/schema_conformance.py` runs the same checks without stopping at the first failure and
+counts every one, for measuring.
 """
 
 from __future__ import annotations
@@ -14,37 +22,25 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from werkzeug.test import Client
 
+from accounts.models import User
 from studymate_api.wsgi import application
-
-# Documented 5xx answers: billing endpoints without Stripe keys (API.md, Subscription).
-EXPECTED_5XX_CODES = {"billing_not_configured"}
-
-
-def _without_time_formats(node: Any) -> Any:
-    """DRF writes a TimeField as "HH:MM:SS" (ISO 8601, no offset: a wall-clock time such as
-    quiet hours), while the JSON Schema `time` format follows RFC 3339 and demands an offset.
-    The value is right and the type is still checked; only that format is dropped."""
-    if isinstance(node, dict):
-        return {
-            key: _without_time_formats(value)
-            for key, value in node.items()
-            if not (key == "format" and value == "time")
-        }
-    if isinstance(node, list):
-        return [_without_time_formats(item) for item in node]
-    return node
+from tests.conftest import login_tokens
+from tests.factories import UserFactory
 
 
 def _load_schema() -> Any:
     response = Client(application).get("/api/schema/?format=json")
     assert response.status_code == 200, response.get_data()[:300]
-    loaded = schemathesis.openapi.from_dict(_without_time_formats(json.loads(response.get_data())))
+    loaded = schemathesis.openapi.from_dict(json.loads(response.get_data()))
     loaded.app = application  # calls go in-process through the WSGI app, as from_wsgi does
     return loaded
 
@@ -54,31 +50,44 @@ schema = _load_schema()
 
 @schemathesis.check
 def no_unexpected_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A documented 5xx (billing not configured, an AI provider's unusable answer) passes the
+    conformance checks; a crash is a `server_error` or not the envelope at all."""
     if response.status_code < 500:
         return None
-    code = None
     try:
         code = response.json()["error"]["code"]
     except (ValueError, KeyError, TypeError):
         code = None
-    if response.status_code == 503 and code in EXPECTED_5XX_CODES:
-        return None
-    raise AssertionError(f"{response.status_code} {code}: {response.content[:300]!r}")
+    if code is None or code == "server_error":
+        raise AssertionError(f"{response.status_code} {code}: {response.content[:300]!r}")
+    return None
 
 
-CHECKS = [no_unexpected_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    no_unexpected_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
+
+
+@pytest.fixture(params=["learner", "staff"])
+def role_token(request: pytest.FixtureRequest, db: Any) -> str:
+    user: User = UserFactory.create(is_staff=request.param == "staff")
+    return str(login_tokens(APIClient(), user.email)["access"])
 
 
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_operation_never_fails_and_matches_schema(
-    case: Any, learner_token: str, wsgi_keeps_test_connection: None
+def test_operation_answers_as_documented(
+    case: Any, role_token: str, wsgi_keeps_test_connection: None
 ) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {learner_token}"}, checks=CHECKS)
+    case.call_and_validate(headers={"Authorization": f"Bearer {role_token}"}, checks=CHECKS)

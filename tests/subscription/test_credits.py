@@ -197,20 +197,24 @@ class TestTheGatewayCharges:
         user = UserFactory.create()
         client = _signed_in(user)
         subject = SubjectFactory.create(created_by=user)
-        body = {"subject_id": subject.pk, "content": ENGLISH_TEXT, "summary_type": "brief"}
+        # Three different requests: an identical one would be answered from the first, free.
+        bodies = [
+            {"subject_id": subject.pk, "content": ENGLISH_TEXT, "summary_type": summary_type}
+            for summary_type in ("brief", "detailed", "bullet_points")
+        ]
 
-        for _ in range(2):
+        for body in bodies[:2]:
             response = client.post(GENERATE_SUMMARY, body, format="json")
             assert response.status_code == 202
             assert response.json()["status"] == "completed"
-        response = client.post(GENERATE_SUMMARY, body, format="json")
+        response = client.post(GENERATE_SUMMARY, bodies[2], format="json")
 
         assert response.status_code == 402
         assert response.json()["error"]["code"] == "insufficient_credits"
         assert credits_balance(user_id=user.pk) == 0
-        assert [r.reference for r in CreditLedger.objects.filter(reason="ai_usage")] == [
+        assert sorted(r.reference for r in CreditLedger.objects.filter(reason="ai_usage")) == [
             "summary_brief",
-            "summary_brief",
+            "summary_detailed",
         ]
 
     def test_a_failed_request_gives_its_credits_back(self, enable, openai_api, free_credits):

@@ -2,13 +2,16 @@
 //
 // Close codes (API.md): 4401 bad or expired token -> get a fresh token and reconnect (once in a
 // row; a second 4401 means the account is gone), 4403 not allowed -> stop for good. Anything
-// else (server restart, network) -> reconnect after 1, 2, 4 ... 15 s.
+// else (server restart, network) -> reconnect after 1, 2, 4 ... 15 s. A socket closes with 4401
+// when its access token expires: a 4401 after a socket stayed open a while starts a new row.
 
 export const CLOSE_UNAUTHENTICATED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
 // Activity sent while reconnecting waits here, oldest dropped first beyond this many.
 const MAX_QUEUED = 50;
+// Open at least this long before a 4401: it expired (or was revoked), it was not refused.
+const LONG_LIVED_MS = 10000;
 
 // `ws://host/path?token=` for a path (or an absolute ws/wss/http/https URL from the server).
 export function socketUrl(pathOrUrl, token, base = window.location) {
@@ -32,6 +35,7 @@ export class LiveSocket {
     this.queue = [];
     this.attempt = 0;
     this.unauthorizedInARow = 0;
+    this.openedAt = null;
     this.stopped = false;
     this.timer = null;
   }
@@ -76,6 +80,7 @@ export class LiveSocket {
 
   opened() {
     this.attempt = 0;
+    this.openedAt = Date.now();
     this.onState("open");
     for (const message of this.queue.splice(0)) this.socket.send(JSON.stringify(message));
   }
@@ -94,7 +99,10 @@ export class LiveSocket {
     if (socket !== this.socket || this.stopped) return;
     this.socket = null;
     if (code === CLOSE_FORBIDDEN) return this.finish("forbidden");
+    const lived = this.openedAt !== null && Date.now() - this.openedAt >= LONG_LIVED_MS;
+    this.openedAt = null;
     if (code === CLOSE_UNAUTHENTICATED) {
+      if (lived) this.unauthorizedInARow = 0;
       this.unauthorizedInARow += 1;
       if (this.unauthorizedInARow > 1) return this.finish("unauthenticated");
     } else {

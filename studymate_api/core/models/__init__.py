@@ -3,3 +3,4 @@
 from .ai import *  # noqa: F403
 from .analytics import *  # noqa: F403
 from .events import *  # noqa: F403
+from .idempotency import *  # noqa: F403

@@ -1,0 +1,19 @@
+"""Celery tasks of the shared platform."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .idempotency import idempotency_keys_purge
+
+
+@shared_task(
+    name="studymate_api.core.purge_idempotency_keys",
+    ignore_result=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def purge_idempotency_keys() -> int:
+    """The retention of `IdempotencyKey` (IDEMPOTENCY_BEAT_SCHEDULE): bounded, and idempotent
+    since it only deletes what is already expired."""
+    return idempotency_keys_purge()
