@@ -15,7 +15,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from studymate_api.ai.contracts import MAX_QUIZ_QUESTIONS
-from studymate_api.core.serializers import StrictInputSerializer, SuccessBandOutputSerializer
+from studymate_api.core.serializers import (
+    MAX_ID,
+    StrictInputSerializer,
+    SuccessBandOutputSerializer,
+)
 
 from .models import (
     AnswerStatus,
@@ -221,7 +225,7 @@ class QuizCreateInputSerializer(QuizInputSerializer):
 
 
 class QuizListQuerySerializer(serializers.Serializer[Any]):
-    subject = serializers.IntegerField(min_value=1, required=False)
+    subject = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
     search = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     mine = serializers.BooleanField(required=False, default=False)
@@ -231,7 +235,7 @@ class QuizListQuerySerializer(serializers.Serializer[Any]):
 
 
 class QuestionListQuerySerializer(serializers.Serializer[Any]):
-    quiz = serializers.IntegerField(min_value=1, required=False)
+    quiz = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     question_type = serializers.ChoiceField(choices=QuestionType.choices, required=False)
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from studymate_api.core.serializers import StrictInputSerializer
+from studymate_api.core.serializers import MAX_ID, StrictInputSerializer
 
 from .models import (
     MAX_DESIRED_RETENTION,
@@ -165,7 +165,7 @@ class SummaryRequestInputSerializer(StrictInputSerializer):
 
 
 class SummaryListQuerySerializer(serializers.Serializer[Any]):
-    subject = serializers.IntegerField(min_value=1, required=False)
+    subject = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     status = inline_choice_field(SummaryStatus, required=False)
     summary_type = serializers.ChoiceField(choices=SummaryType.choices, required=False)
 
@@ -312,7 +312,7 @@ class GoalUpdateInputSerializer(StrictInputSerializer):
 
 
 class GoalListQuerySerializer(serializers.Serializer[Any]):
-    subject = serializers.IntegerField(min_value=1, required=False)
+    subject = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     status = inline_choice_field(GoalStatus, required=False)
 
 

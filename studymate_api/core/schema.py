@@ -7,8 +7,8 @@ errors below) plus the application errors its services raise, which the view dec
         InsufficientCredits, NotFound)})
 
 Per status, the error body is an envelope whose `code` is an enum of exactly the codes that
-operation uses there; one pair of components (`<Codes>Error`, `<Codes>ErrorEnvelope`) per set
-of codes, named after the codes, so the names are stable and the same set is one component.
+operation uses there: components `<Codes>ErrorEnvelope` > `<Codes>Error` > `<Codes>ErrorCode`
+per set of codes, named after the codes, so the names are stable and one set is one component.
 
 Automatic:
 - a request body (POST/PUT/PATCH): 400 `validation_error`/`parse_error`, 413
@@ -67,8 +67,6 @@ from .errors import (
 
 SCHEMA_LANGUAGE = "en"
 ERROR_MEDIA_TYPE = "application/json"
-# Statuses without a body: no error envelope is documented for them.
-BODILESS_STATUSES = {"204", "205", "304"}
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
 _STRING = {"type": "string"}
@@ -228,7 +226,7 @@ class EnvelopeAutoSchema(AutoSchema):
         if direction != "response":
             return bodies
         for status, errors in self._errors_by_status().items():
-            bodies[status] = self._error_response(status, errors)
+            bodies[status] = self._error_response(errors)
         if self._marked("__etag__"):
             bodies["304"] = {
                 "description": "Not Modified: the copy named in `If-None-Match` is current.",
@@ -276,7 +274,7 @@ class EnvelopeAutoSchema(AutoSchema):
         errors.append(ServiceUnavailable)
         return errors
 
-    def _error_response(self, status: str, errors: list[type[ApplicationError]]) -> dict[str, Any]:
+    def _error_response(self, errors: list[type[ApplicationError]]) -> dict[str, Any]:
         messages: dict[str, str] = {}
         for error in errors:
             messages.setdefault(str(error.code), str(error.default_message))
@@ -357,7 +355,8 @@ class EnglishSchemaGenerator(SchemaGenerator):
 def nullable_as_type_unions(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Postprocessing hook: what drf-spectacular does not convert to OpenAPI 3.1 itself (DRF's
     pagination schema, hand-written field schemas) still says `nullable: true`, which 3.1 tools
-    ignore; it becomes a JSON Schema type union."""
+    ignore; it becomes a JSON Schema type union. And a nullable any-value (`oneOf: [{}, null]`,
+    which refuses null: it matches both) becomes the any-value it is."""
     _convert_nullable(result)
     return result
 
@@ -371,6 +370,10 @@ def _convert_nullable(node: Any) -> None:
         return
     for value in node.values():
         _convert_nullable(value)
+    if {} in node.get("oneOf", []):
+        # Any value or null (a nullable JSONField): `{}` already takes null, and with the null
+        # alternative too `oneOf` would match null twice and refuse it.
+        del node["oneOf"]
     if not node.pop("nullable", False):
         return
     kind = node.get("type")
@@ -380,7 +383,8 @@ def _convert_nullable(node: Any) -> None:
         node["type"] = [*kind, *(["null"] if "null" not in kind else [])]
     else:
         alternative = {key: node.pop(key) for key in list(node) if key not in _ANNOTATIONS}
-        node["oneOf"] = [alternative, {"type": "null"}]
+        if alternative:  # an empty schema takes null already
+            node["oneOf"] = [alternative, {"type": "null"}]
 
 
 # Keys that describe a schema rather than constrain it: they stay outside a `oneOf`.

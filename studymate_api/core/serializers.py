@@ -120,3 +120,7 @@ class SuccessBandOutputSerializer(serializers.Serializer[Any]):
     # The target band of predicted success; quiz and personalization answers share the one type.
     min = serializers.FloatField()
     max = serializers.FloatField()
+
+
+# The largest id a BigAutoField holds: an id filter past it is a 400, not a database overflow.
+MAX_ID = 2**63 - 1

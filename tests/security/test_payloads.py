@@ -174,6 +174,25 @@ def test_an_impossible_page_number_is_404(client: APIClient, page: str) -> None:
         assert_envelope(client.get(path, {"page": page}), 404, "not_found")
 
 
+ID_FILTERS = [
+    ("/api/study/summaries/", "subject"),
+    ("/api/study/goals/", "subject"),
+    ("/api/cqrs/study-summaries/", "subject"),
+    ("/api/quiz/quizzes/", "subject"),
+    ("/api/quiz/questions/", "quiz"),
+]
+
+
+def test_an_id_past_the_database_integers_is_refused_or_not_found(client: APIClient) -> None:
+    """An id filter on a foreign-key column past 64 bits overflowed the query (a 500); it is a
+    400 on that parameter, and such an id in the path is 404."""
+    huge = str(2**70)
+    for path, name in ID_FILTERS:
+        body = assert_envelope(client.get(path, {name: huge}), 400, "validation_error")
+        assert name in body["error"]["fields"], path
+    assert_envelope(client.get(f"/api/study/progress/{huge}/"), 404, "not_found")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_deeply_nested_websocket_frame_is_invalid_json() -> None:
     """5,000 levels fit in the frame size limit but not in the json module's recursion."""
