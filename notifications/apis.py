@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -162,6 +162,12 @@ class DeviceApi(APIView):
 
     @extend_schema(
         request=DeviceDeleteInputSerializer,
+        # OpenAPI drops DELETE bodies, so generated clients send the token in the query.
+        parameters=[
+            OpenApiParameter(
+                "token", str, description="The device token to unregister (or in the body)."
+            )
+        ],
         responses={204: None, **raises(ValidationFailed, NotFound)},
     )
     def delete(self, request: Request) -> Response:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed as RestAuthenticationFailed
@@ -38,6 +38,7 @@ from studymate_api.core.errors import (
 )
 from studymate_api.core.idempotency import idempotent
 from studymate_api.core.locations import location
+from studymate_api.core.pagination import PAGE_PARAMETERS
 from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 
@@ -77,11 +78,6 @@ from .sse import event_stream_response, sse_message, sse_retry
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description="Items per page, at most 100."),
-]
 
 
 def _query_values(

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studymate_api.core.errors import NotFound
-from studymate_api.core.pagination import StandardPagination
+from studymate_api.core.pagination import PAGE_PARAMETERS, StandardPagination
 from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 
@@ -37,7 +37,7 @@ class ReviewDueApi(GenericAPIView[ReviewCard]):
     serializer_class = ReviewCardOutputSerializer
     queryset = ReviewCard.objects.none()  # for the schema; requests use the selector
 
-    @extend_schema(responses={200: ReviewCardPageSerializer})
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: ReviewCardPageSerializer})
     def get(self, request: Request) -> Response:
         """List your review cards due now
 

@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from study import selectors
-from study.apis import PAGE_PARAMETERS
 from study.pages import page_request, page_response
 from study.serializers import (
     ProgressLogInputSerializer,
@@ -34,6 +33,7 @@ from studymate_api.ai import AIThrottled
 from studymate_api.core.errors import InsufficientCredits, NotFound
 from studymate_api.core.idempotency import idempotent
 from studymate_api.core.locations import location
+from studymate_api.core.pagination import PAGE_PARAMETERS
 from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 from studymate_api.cqrs import command_bus, query_bus

@@ -108,7 +108,7 @@ def test_a_deleted_user_is_refused(user):
 
 def test_monitoring_refuses_a_learner_with_4403_and_admits_staff(user):
     path = "/ws/system/monitoring/"
-    learner = WebsocketCommunicator(application, f"{path}?token={access_token(user)}", [ORIGIN])
+    learner = CheckedCommunicator(application, f"{path}?token={access_token(user)}", [ORIGIN])
     assert closes_with(learner) == 4403
     staff = UserFactory.create(is_staff=True)
     admitted = CheckedCommunicator(application, f"{path}?token={access_token(staff)}", [ORIGIN])
@@ -128,7 +128,7 @@ def test_monitoring_refuses_a_learner_with_4403_and_admits_staff(user):
 
 def socket_with_headers(token: str | None, headers: list[tuple[bytes, bytes]]):
     query = f"?token={token}" if token is not None else ""
-    return WebsocketCommunicator(application, f"/ws/learning/analytics/{query}", headers=headers)
+    return CheckedCommunicator(application, f"/ws/learning/analytics/{query}", headers=headers)
 
 
 def test_without_origin_a_good_token_connects(user):

@@ -22,6 +22,7 @@ from studymate_api.asgi import application
 from studymate_api.celery import app as celery_app
 from tests.conftest import login_tokens
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.realtime.asyncapi import CheckedCommunicator
 from tests.realtime.credentials_support import admin_change_data, assert_open, short_lived_token
 from tests.realtime.learning_support import ORIGIN, close_code, learning_socket, next_event
 from tests.realtime.room_support import reset_channel_layers
@@ -48,7 +49,7 @@ def _fresh_layers():
 
 
 def monitoring_socket(token: str) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, f"{MONITORING}?token={token}", [ORIGIN])
+    return CheckedCommunicator(application, f"{MONITORING}?token={token}", [ORIGIN])
 
 
 async def connected(socket: WebsocketCommunicator) -> WebsocketCommunicator:
