@@ -75,10 +75,13 @@ def login_tokens(client: APIClient, email: str, password: str = DEFAULT_PASSWORD
     return dict(response.json())
 
 
-@pytest.fixture
-def auth_client(user: User) -> APIClient:
+def signed_in_client(user: User) -> APIClient:
     """A client signed in as `user` with a real access token from the login endpoint."""
     client = APIClient()
-    tokens = login_tokens(client, user.email)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
     return client
+
+
+@pytest.fixture
+def auth_client(user: User) -> APIClient:
+    return signed_in_client(user)

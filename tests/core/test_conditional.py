@@ -25,7 +25,7 @@ from accounts.models import User
 from study.caching import SUBJECTS_TAG
 from studymate_api.cache.keys import tag_version_key
 from subscription.models import SubscriptionPlan
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.factories import UserFactory
 from tests.study.factories import SubjectFactory
 
@@ -52,12 +52,6 @@ def commit(
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def signed_in(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
-
-
 @pytest.fixture
 def learner() -> User:
     return UserFactory.create()
@@ -70,12 +64,12 @@ def other() -> User:
 
 @pytest.fixture
 def client_a(learner: User) -> APIClient:
-    return signed_in(learner)
+    return signed_in_client(learner)
 
 
 @pytest.fixture
 def client_b(other: User) -> APIClient:
-    return signed_in(other)
+    return signed_in_client(other)
 
 
 def etag_of(client: APIClient, url: str, **headers: str) -> str:
@@ -430,7 +424,7 @@ def test_progress_etag_turns_over_with_the_quarter_hour(learner, commit, monkeyp
     next_hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     start = next_hour + datetime.timedelta(hours=1, minutes=1)
     with time_machine.travel(start, tick=False):
-        client = signed_in(learner)
+        client = signed_in_client(learner)
         with commit():
             client.post("/api/study/progress/", {"subject_id": subject.pk, "minutes": 10})
         etag = etag_of(client, "/api/study/progress/")

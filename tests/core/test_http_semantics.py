@@ -17,19 +17,13 @@ from accounts.models import User
 from quiz.models import Question, Quiz
 from realtime.models import LearningSession
 from study.models import StudyGoal, StudyProgress, StudySummary, Subject
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.factories import UserFactory
 from tests.standins.fixtures import ai_isolated  # noqa: F401 - a fixture
 from tests.study.conftest import ENGLISH_TEXT
 from tests.study.factories import SubjectFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def learner() -> User:
 
 @pytest.fixture
 def client(learner: User) -> APIClient:
-    return signed_in(learner)
+    return signed_in_client(learner)
 
 
 @pytest.fixture

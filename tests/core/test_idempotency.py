@@ -28,7 +28,7 @@ from studymate_api.celery import app as celery_app
 from studymate_api.core.models import AIUsage, IdempotencyKey
 from studymate_api.core.tasks import purge_idempotency_keys
 from subscription.models import CreditLedger, SubscriptionPlan
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.standins.fixtures import ai_isolated  # noqa: F401 - a fixture
 from tests.study.conftest import ENGLISH_TEXT, KOREAN_TEXT
 from tests.study.factories import SubjectFactory
@@ -85,12 +85,6 @@ def free_plan(db: Any) -> None:
     SubscriptionPlan.objects.filter(code="free").delete()
 
 
-def signed_in(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
-
-
 def post(client: APIClient, path: str, body: Any, key: str | None) -> Any:
     headers: dict[str, Any] = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     return client.post(path, body, format="json", **headers)
@@ -122,7 +116,7 @@ def quiz_body(subject_id: int) -> dict[str, Any]:
 @pytest.mark.django_db(transaction=True)
 class TestReplayCostsNothing:
     def test_a_retried_summary_is_the_first_answer_replayed(self, user, free_plan):
-        client = signed_in(user)
+        client = signed_in_client(user)
         subject = SubjectFactory.create(created_by=user)
         first = post(client, SUMMARY, summary_body(subject.pk), "sum-1")
         assert first.status_code == 202, first.content
@@ -141,7 +135,7 @@ class TestReplayCostsNothing:
         assert balance(client) == ALLOWANCE - 1
 
     def test_a_retried_quiz_generation_makes_one_quiz_and_one_charge(self, user, free_plan):
-        client = signed_in(user)
+        client = signed_in_client(user)
         subject = SubjectFactory.create(created_by=user)
         first = post(client, QUIZ, quiz_body(subject.pk), "quiz-1")
         assert first.status_code == 202, first.content
@@ -158,7 +152,7 @@ class TestReplayCostsNothing:
         assert balance(client) == ALLOWANCE - 4
 
     def test_another_body_under_the_key_is_422_and_runs_nothing(self, user, free_plan):
-        client = signed_in(user)
+        client = signed_in_client(user)
         subject = SubjectFactory.create(created_by=user)
         assert post(client, SUMMARY, summary_body(subject.pk), "sum-2").status_code == 202
 
@@ -171,7 +165,7 @@ class TestReplayCostsNothing:
         assert ai_charges(user) == 1
 
     def test_the_key_on_another_endpoint_is_422(self, user, free_plan):
-        client = signed_in(user)
+        client = signed_in_client(user)
         subject = SubjectFactory.create(created_by=user)
         assert post(client, SUMMARY, summary_body(subject.pk), "shared").status_code == 202
         response = post(client, QUIZ, quiz_body(subject.pk), "shared")
@@ -230,7 +224,7 @@ class TestSemantics:
         assert script.runs == 2
 
     def test_keys_are_per_user(self, auth_client, other_user):
-        other = signed_in(other_user)
+        other = signed_in_client(other_user)
         mine = post(auth_client, URL, {"name": "a"}, "same-key")
         theirs = post(other, URL, {"name": "a"}, "same-key")
         assert (mine.json()["run"], theirs.json()["run"]) == (1, 2)
@@ -295,16 +289,16 @@ class TestSemantics:
         assert replayed(post(auth_client, URL, {}, "crashed"))
 
     def test_keys_last_24_hours_then_the_purge_deletes_them(self, user):
-        client = signed_in(user)
+        client = signed_in_client(user)
         start = timezone.now()
         with time_machine.travel(start, tick=False):
             assert post(client, URL, {}, "day").json()["run"] == 1
             assert post(client, URL, {}, "other").json()["run"] == 2
         with time_machine.travel(start + DAY - datetime.timedelta(seconds=1), tick=False):
-            client = signed_in(user)  # the access token expired meanwhile
+            client = signed_in_client(user)  # the access token expired meanwhile
             assert replayed(post(client, URL, {}, "day"))
         with time_machine.travel(start + DAY + datetime.timedelta(seconds=1), tick=False):
-            client = signed_in(user)
+            client = signed_in_client(user)
             # Expired: the key is free again, for any body.
             renewed = post(client, URL, {"new": True}, "day")
             assert (renewed.json()["run"], replayed(renewed)) == (3, False)
@@ -323,11 +317,11 @@ class TestConcurrency:
 
         def send_first() -> None:
             try:
-                first.append(post(signed_in(user), URL, {"name": "a"}, "busy"))
+                first.append(post(signed_in_client(user), URL, {"name": "a"}, "busy"))
             finally:
                 connection.close()
 
-        client = signed_in(user)
+        client = signed_in_client(user)
         thread = threading.Thread(target=send_first)
         thread.start()
         try:
@@ -356,11 +350,11 @@ class TestConcurrency:
 
         def send_first() -> None:
             try:
-                first.append(post(signed_in(user), URL, {}, "slow"))
+                first.append(post(signed_in_client(user), URL, {}, "slow"))
             finally:
                 connection.close()
 
-        client = signed_in(user)
+        client = signed_in_client(user)
         thread = threading.Thread(target=send_first)
         thread.start()
         try:
@@ -380,7 +374,7 @@ class TestConcurrency:
         told it is running or get its answer."""
         subject = SubjectFactory.create(created_by=user)
         body = summary_body(subject.pk)
-        clients = [signed_in(user) for _ in range(4)]
+        clients = [signed_in_client(user) for _ in range(4)]
         start = threading.Barrier(len(clients))
         responses: list[Any] = []
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from quiz.models import Question, UserAnswer
 from study.models import Subject
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.study.factories import SubjectFactory
 
 from .conftest import answered
@@ -18,12 +18,6 @@ from .conftest import answered
 pytestmark = pytest.mark.django_db
 URL = "/api/personalization/adaptive_difficulty/"
 GradedAnswer = Callable[[User, Question, bool], UserAnswer]
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
 
 
 def test_new_learner_gets_a_recommendation(auth_client: APIClient, subject: Subject) -> None:
@@ -49,8 +43,8 @@ def test_strong_learner_gets_harder_questions_than_weak_learner(
     for _ in range(8):
         answered(graded_answer, user, make_question("hard"), True)
         answered(graded_answer, other_user, make_question("easy"), False)
-    strong = client_for(user).get(URL, {"subject_id": subject.pk}).json()
-    weak = client_for(other_user).get(URL, {"subject_id": subject.pk}).json()
+    strong = signed_in_client(user).get(URL, {"subject_id": subject.pk}).json()
+    weak = signed_in_client(other_user).get(URL, {"subject_id": subject.pk}).json()
     assert strong["recommended_difficulty"] == "hard"
     assert weak["recommended_difficulty"] == "easy"
     assert strong["ability"] > weak["ability"]

@@ -20,7 +20,7 @@ from quiz import services as quiz_services
 from quiz.models import Question, Quiz, UserAnswer
 from study import services as study_services
 from study.models import StudyGoal, Subject
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.factories import UserFactory
 from tests.study.factories import SubjectFactory
 
@@ -30,12 +30,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/personalization/recommendations/"
 EN = {"Accept-Language": "en"}
 GradedAnswer = Callable[[User, Question, bool], UserAnswer]
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
 
 
 def recommend(client: APIClient, **query: Any) -> list[dict[str, Any]]:
@@ -309,7 +303,7 @@ class TestCaching:
             return [r["item"]["subject"]["name"] for r in body if r["type"] == "similar_subject"]
 
         assert similar(auth_client) == ["My cells"]
-        assert similar(client_for(other_user)) == []
+        assert similar(signed_in_client(other_user)) == []
 
 
 def _cold_queries(client: APIClient) -> int:

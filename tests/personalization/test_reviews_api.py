@@ -14,7 +14,7 @@ from accounts.models import User
 from personalization.models import ReviewCard, ReviewLog, ReviewSource, ReviewState
 from quiz.models import Question, Quiz, QuizAttempt, ShowAnswers, UserAnswer
 from study.models import StudySummary, Subject
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.study.conftest import ENGLISH_TEXT
 
 from .conftest import answered
@@ -26,12 +26,6 @@ GradedAnswer = Callable[[User, Question, bool], UserAnswer]
 
 def rate_url(card_id: int) -> str:
     return f"/api/personalization/reviews/{card_id}/"
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
 
 
 def due_at(body: dict[str, Any]) -> datetime.datetime:
@@ -192,14 +186,14 @@ def test_another_learners_card_is_not_found(
     graded_answer: GradedAnswer,
 ) -> None:
     card = wrong_card(user, make_question, graded_answer)
-    other = client_for(other_user)
+    other = signed_in_client(other_user)
 
     response = other.post(rate_url(card.pk), {"rating": "easy"})
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert other.get(DUE).json()["count"] == 0
-    assert client_for(user).post(rate_url(10**9), {"rating": "easy"}).status_code == 404
+    assert signed_in_client(user).post(rate_url(10**9), {"rating": "easy"}).status_code == 404
     assert ReviewCard.objects.get(pk=card.pk).reps == 0
 
 
@@ -215,7 +209,7 @@ def test_a_question_no_longer_visible_is_not_reviewable(
     question.quiz.is_public = True
     question.quiz.save(update_fields=["is_public"])
     answered(graded_answer, other_user, question, False)
-    other = client_for(other_user)
+    other = signed_in_client(other_user)
     assert other.get(DUE).json()["count"] == 1
     question.quiz.is_public = False
     question.quiz.save(update_fields=["is_public"])

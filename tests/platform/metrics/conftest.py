@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from studymate_api.metrics.buffer import EventBuffer, event_buffer
-from tests.conftest import login_tokens
+from tests.conftest import signed_in_client
 from tests.factories import UserFactory
 
 SUITE_REDIS_URL = os.environ.get("REDIS_URL", "").strip()
@@ -48,12 +48,6 @@ def _empty_default_buffer() -> Iterator[None]:
     default.clear()
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login_tokens(client, user.email)['access']}")
-    return client
-
-
 @pytest.fixture
 def staff_user(db):
     return UserFactory.create(is_staff=True)
@@ -61,12 +55,12 @@ def staff_user(db):
 
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
-    return client_for(staff_user)
+    return signed_in_client(staff_user)
 
 
 @pytest.fixture
 def learner_client(user) -> APIClient:
-    return client_for(user)
+    return signed_in_client(user)
 
 
 def parse_samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -13,7 +13,8 @@ from studymate_api.metrics import (
     websocket_connected,
     websocket_disconnected,
 )
-from tests.platform.metrics.conftest import SCRAPE_TOKEN, client_for, parse_samples, sample
+from tests.conftest import signed_in_client
+from tests.platform.metrics.conftest import SCRAPE_TOKEN, parse_samples, sample
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +130,10 @@ def test_production_without_a_token_configured_accepts_no_bearer_guess(productio
 
 
 def test_production_staff_jwt_is_accepted_and_learner_jwt_refused(production, user, staff_user):
-    learner = client_for(user).get("/metrics/")
+    learner = signed_in_client(user).get("/metrics/")
     assert learner.status_code == 403
     assert _error(learner) == "permission_denied"
-    assert client_for(staff_user).get("/metrics/").status_code == 200
+    assert signed_in_client(staff_user).get("/metrics/").status_code == 200
 
 
 # --- platform instruments -----------------------------------------------------------------------
