@@ -23,10 +23,10 @@ started=$SECONDS
 
 say() { printf '%s\n' "client_check: $*"; }
 
-command -v node >/dev/null && command -v npm >/dev/null || {
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "client_check: node and npm are needed (apt-get install nodejs npm)" >&2
     exit 1
-}
+fi
 say "node $(node --version), npm $(npm --version)"
 
 if [ ! -f "$CLIENTS/node_modules/.package-lock.json" ] ||

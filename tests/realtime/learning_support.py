@@ -6,10 +6,12 @@ import asyncio
 import json
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from realtime.broadcast import broadcast_on_commit
 from realtime.models import LearningSession
 from realtime.services.sessions import learning_session_start
 from study.models import Subject
@@ -50,6 +52,22 @@ def learning_socket(
         headers=[ORIGIN, *(headers or [])],
         validate=validate,
     )
+
+
+async def broadcast_until_heard(
+    socket: WebsocketCommunicator, group: str, event: dict[str, Any], timeout: float = 5.0
+) -> dict[str, Any]:
+    """Broadcasts `event` to `group` until `socket` has something to read, then reads it. A
+    socket joins its groups after the handshake (with Redis, a SUBSCRIBE still in flight when
+    `connect()` returns), so one event sent right after connecting may pass before them."""
+    send = database_sync_to_async(broadcast_on_commit)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        await send(group, event)
+        # receive_nothing, unlike a timed-out receive_output, leaves the consumer running.
+        if not await socket.receive_nothing(timeout=0.3) or loop.time() > deadline:
+            return await next_event(socket)
 
 
 async def next_event(

@@ -15,7 +15,6 @@ from typing import Any, get_args, get_type_hints
 import pytest
 import yaml
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 
 from notifications.kinds import Kind
 from realtime.analysis import ACTIVITY_EVENTS, Feedback, Metrics
@@ -26,13 +25,13 @@ from realtime.auth import (
     CLOSE_RATE_LIMITED,
     CLOSE_UNAUTHENTICATED,
 )
-from realtime.broadcast import broadcast_on_commit, learner_group
+from realtime.broadcast import learner_group
 from realtime.consumers.learning import LearningAnalyticsConsumer
 from realtime.consumers.monitoring import MonitoringConsumer
 from realtime.consumers.rooms import CLOSE_NOT_FOUND, FOCUS_STATES, TIMER_ACTIONS, RoomConsumer
 from realtime.models.sessions import EndReason
 from tests.realtime.asyncapi import Direction, channel_for, check_message, documented_types
-from tests.realtime.learning_support import learning_socket
+from tests.realtime.learning_support import broadcast_until_heard, learning_socket
 from tests.realtime.room_support import reset_channel_layers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,10 +181,9 @@ def test_a_consumer_test_socket_fails_on_an_undocumented_message(user):
     async def scenario() -> None:
         socket = learning_socket(user)
         assert (await socket.connect())[0]
-        send = database_sync_to_async(broadcast_on_commit)
-        await send(learner_group(user.pk), {"type": "feedback", "session_id": "s", "rule": "x"})
+        undocumented = {"type": "feedback", "session_id": "s", "rule": "x"}
         with pytest.raises(AssertionError, match="feedback"):
-            await socket.receive_output(timeout=10)  # generous: a loaded CI machine
+            await broadcast_until_heard(socket, learner_group(user.pk), undocumented)
         await socket.disconnect()
 
     try:

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 
 from realtime.broadcast import broadcast_on_commit, learner_group
-from tests.realtime.learning_support import learning_socket, next_event
+from tests.realtime.learning_support import broadcast_until_heard, learning_socket, next_event
 from tests.realtime.room_support import reset_channel_layers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,9 +57,10 @@ def test_outside_a_transaction_it_sends_at_once(user):
     async def scenario() -> None:
         socket = learning_socket(user, validate=False)  # a made-up event type, not the protocol
         assert (await socket.connect())[0]
-        send = database_sync_to_async(broadcast_on_commit)
-        await send(learner_group(user.pk), {"type": "notice", "n": 3})
-        assert (await next_event(socket, "notice"))["n"] == 3
+        heard = await broadcast_until_heard(
+            socket, learner_group(user.pk), {"type": "notice", "n": 3}
+        )
+        assert heard == {"type": "notice", "n": 3}
         await socket.disconnect()
 
     async_to_sync(scenario)()
