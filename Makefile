@@ -1,11 +1,14 @@
-# `make run` serves the platform on its embedded default; `make test` runs the whole suite.
+# `make run` serves the platform on its embedded default; `make test` is the quick test loop,
+# `make test-all` the whole suite (what CI runs).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers: one per CPU core by default.
+TEST_WORKERS ?= auto
 
-.PHONY: run test install install-dev migrate lint typecheck format messages worker beat clean
+.PHONY: run test test-all install install-dev migrate lint typecheck format messages worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +32,17 @@ run: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/daphne -b $(HOST) -p $(PORT) studymate_api.asgi:application
 
+# In parallel, without the tests that start real processes (marked e2e in pytest.ini).
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not e2e"
+
+# Everything: the quick part in parallel, then the e2e tests one at a time (they start servers,
+# workers and databases of their own, and wait on them with timeouts sized for one at a time).
+# Both parts always run; either failing fails the target.
+test-all: install-dev
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not e2e"; quick=$$?; \
+	$(BIN)/pytest -m e2e; e2e=$$?; \
+	test $$quick -eq 0 && test $$e2e -eq 0
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,9 +1,12 @@
-"""Fixtures for the whole suite: API clients, users, a clean cache per test."""
+"""Fixtures for the whole suite: API clients, users, a clean cache per test; and under
+pytest-xdist (`make test`) a Redis database of its own for each worker."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
@@ -11,7 +14,43 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from studymate_api.ai import credit_hook, set_credit_hook
+from studymate_api.celery import app as celery_app
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+# Redis URLs that tests and the processes they start read from the environment.
+_REDIS_URL_VARIABLES = ("REDIS_URL", "METRICS_REDIS_URL")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    """Worker gwN runs with every Redis URL moved N databases up (redis://host/10 -> /10, /11,
+    ...), so throttles, breakers, cache tags, streams, Celery queues and metrics buffers never
+    meet another worker's. The SQLite file and the PostgreSQL test database already get a
+    `_gwN` suffix from pytest-django.
+
+    It has to happen here, in the controller before the workers start: pytest-django loads the
+    settings (which read REDIS_URL) before any conftest of a worker is imported. The worker's
+    environment then holds its own URL, so processes a test starts inherit it too."""
+    for index, spec in enumerate(specs):
+        for variable in _REDIS_URL_VARIABLES:
+            if url := os.environ.get(variable, "").strip():
+                spec.env[variable] = redis_url_for_worker(url, index)
+
+
+def redis_url_for_worker(url: str, index: int) -> str:
+    """The URL with its database number raised by `index`: the `?db=` query when there is one
+    (it wins over the path in redis-py) or the URL is a unix socket's, else the path."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [value for name, value in query if name == "db"]
+    if given or parts.scheme == "unix":
+        database = int(given[0] or 0) if given else 0
+        query = [(name, value) for name, value in query if name != "db"]
+        query.append(("db", str(database + index)))
+        # Not urlunsplit: it turns unix:///path into unix:/path, which redis-py refuses.
+        return f"{url.partition('?')[0]}?{urlencode(query)}"
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{database + index}"))
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +78,16 @@ def _keep_credit_hook() -> Iterator[None]:
     installed = credit_hook()
     yield
     set_credit_hook(installed)
+
+
+@pytest.fixture
+def celery_in_process() -> Iterator[None]:
+    """Celery tasks run in the test's process, also when REDIS_URL configures a real broker
+    (the end-to-end tests run real workers)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis import ConnectionPool
+
 from .cache import REDIS_URL
 from .environment import read_bool, read_choice, read_int, read_rate
 
@@ -34,6 +36,12 @@ _LAYER_OPTIONS: dict[str, dict[str, Any]] = {
     "list": {"capacity": 1_000, "expiry": 30},
 }
 
+
+def _redis_database(url: str) -> int:
+    """The database number as redis-py reads it from the URL (path or `?db=`; 0 if neither)."""
+    return int(ConnectionPool.from_url(url).connection_kwargs.get("db") or 0)
+
+
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -41,7 +49,10 @@ if REDIS_URL:
             "BACKEND": _LAYER_BACKENDS[CHANNEL_LAYER],
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": "studymate",
+                # Redis pub/sub channels belong to the server, not to a database: with the
+                # database number in the prefix, deployments (or parallel test workers) on other
+                # databases of the same server do not hear each other's groups (`room_1`).
+                "prefix": f"studymate.db{_redis_database(REDIS_URL)}",
                 **_LAYER_OPTIONS[CHANNEL_LAYER],
             },
         }

@@ -4,8 +4,6 @@ sign-in ids keep working until they expire; and what it costs in queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -13,7 +11,6 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.events import PASSWORD_CHANGED, SIGNED_OUT
 from accounts.services import sign_in_revoke
 from accounts.tokens import SID_CLAIM
-from studymate_api.celery import app as celery_app
 from studymate_api.core.models import DomainEvent
 from tests.conftest import login_tokens
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -29,12 +26,8 @@ PASSWORD = "/api/auth/password/change/"
 
 
 @pytest.fixture(autouse=True)
-def _outbox_in_process() -> Iterator[None]:
+def _outbox_in_process(celery_in_process: None) -> None:
     """The accounts events reach their subscribers in this process, with or without Redis."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def profile_status(access: str) -> int:

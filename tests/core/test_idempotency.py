@@ -24,7 +24,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from quiz.models import Quiz
 from study.models import StudySummary
-from studymate_api.celery import app as celery_app
 from studymate_api.core.models import AIUsage, IdempotencyKey
 from studymate_api.core.tasks import purge_idempotency_keys
 from subscription.models import CreditLedger, SubscriptionPlan
@@ -62,7 +61,7 @@ IDEMPOTENT_POSTS = {
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings: Any, ai_isolated: Any) -> Iterator[None]:  # noqa: F811
+def _setup(settings: Any, ai_isolated: Any, celery_in_process: None) -> Iterator[None]:  # noqa: F811
     """The scripted endpoint mounted, generation in process (also with a real broker
     configured), known prices and a known free allowance."""
     settings.ROOT_URLCONF = "tests.core.idempotency_urls"
@@ -73,10 +72,7 @@ def _setup(settings: Any, ai_isolated: Any) -> Iterator[None]:  # noqa: F811
         "quiz_generation": 2,
     }
     script.reset()
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
     yield
-    celery_app.conf.task_always_eager = eager
     script.gate.set()  # never leave a held request behind
 
 

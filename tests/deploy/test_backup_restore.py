@@ -7,8 +7,11 @@ import subprocess
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.deploy.postgres import empty_database
+
+pytestmark = pytest.mark.e2e
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 

@@ -163,6 +163,7 @@ def compose_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "files", [("docker-compose.yml",), ("docker-compose.yml", "docker-compose.dev.yml")]
 )
@@ -175,6 +176,7 @@ def test_docker_compose_config_accepts_the_files(
     assert set(result.stdout.split()) == {*APP_SERVICES, "proxy", "postgres", "redis"}
 
 
+@pytest.mark.e2e
 def test_docker_compose_config_refuses_a_missing_password_and_a_bad_key(
     compose_project: Path,
 ) -> None:

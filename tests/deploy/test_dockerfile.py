@@ -96,6 +96,7 @@ HADOLINT = Path(sys.executable).parent / "hadolint"
 HADOLINT_IGNORED = ["--ignore", "DL3008"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.dev"])
 def test_hadolint_finds_nothing(name: str) -> None:
     result = subprocess.run(
@@ -114,6 +115,7 @@ def test_hadolint_finds_nothing(name: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.e2e
 def test_hadolint_reports_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN cd /app && pip install flask\n")
@@ -151,6 +153,7 @@ def test_secrets_and_local_state_stay_out_of_the_build_context() -> None:
         assert entry in ignored, entry
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shell", ["dash", "sh"])
 def test_entrypoint_is_posix_sh(shell: str) -> None:
     path = shutil.which(shell)

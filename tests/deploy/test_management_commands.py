@@ -20,6 +20,8 @@ from studymate_api.core.management.commands.migrate_locked import MIGRATION_LOCK
 from tests.deploy.postgres import empty_database, suite_database_url
 from tests.e2e.harness import MANAGE_PY, PROJECT_DIR, base_env, run_manage
 
+pytestmark = pytest.mark.e2e
+
 DEAD_URL = "postgres://studymate:d1-wait-secret@127.0.0.1:{port}/studymate"
 
 

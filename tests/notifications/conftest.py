@@ -17,7 +17,6 @@ from aiosmtpd.controller import Controller
 from accounts.models import User
 from notifications.migrations._seed_templates import TEMPLATES
 from notifications.models import NotificationTemplate
-from studymate_api.celery import app as celery_app
 from studymate_api.settings.notifications import email_config
 from tests.standins.fcm_api import FCMStandin
 from tests.standins.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioStandin
@@ -32,11 +31,8 @@ def _templates(db: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+def _celery_in_process(celery_in_process: None) -> None:
+    """Deliveries are Celery tasks: they run in the test's process."""
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.observability.test_tracing import run_probe
 from tests.standins.sentry_api import SentryStandin
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_failing_view_is_reported_once_without_credentials() -> None:

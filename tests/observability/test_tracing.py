@@ -16,6 +16,8 @@ from tests.standins.openai_api import OpenAIStandin
 from tests.standins.otlp_api import OTLPStandin, ReceivedSpan
 from tests.standins.together_api import TogetherStandin
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5  # OTLP SpanKind values
 

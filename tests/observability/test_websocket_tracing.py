@@ -30,6 +30,9 @@ from tests.observability.test_daphne import wait_for_spans
 from tests.observability.test_tracing import run_probe
 from tests.standins.otlp_api import OTLPStandin, ReceivedSpan
 
+# Every test runs a probe process or daphne.
+pytestmark = pytest.mark.e2e
+
 SCOPE = "studymate_api.observability.websocket"
 SERVER, INTERNAL = 2, 1  # OTLP SpanKind values
 STATUS_UNSET, STATUS_ERROR = 0, 2
@@ -198,7 +201,6 @@ async def learner_session(base_url: str, token: str, request_id: str) -> int | N
         return ws.close_code
 
 
-@pytest.mark.e2e
 def test_daphne_traces_socket_work_and_its_log_lines_join_the_trace(
     e2e_database_url: str,  # noqa: F811 - the imported fixture
 ) -> None:

@@ -3,7 +3,7 @@ them, so the knowledge update reads them through the same selector as in product
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,17 +12,12 @@ from django.utils import timezone
 from accounts.models import User
 from quiz.models import AnswerStatus, GradedBy, Question, Quiz, QuizAttempt, UserAnswer
 from study.models import Subject
-from studymate_api.celery import app as celery_app
 from tests.study.factories import SubjectFactory
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process() -> Iterator[None]:
+def _celery_in_process(celery_in_process: None) -> None:
     """The knowledge task runs in the test's process, also when REDIS_URL configures a broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

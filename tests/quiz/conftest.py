@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ from accounts.models import User
 from quiz import services
 from quiz.models import Quiz
 from study.models import Subject
-from studymate_api.celery import app as celery_app
 from tests.conftest import login_tokens
 from tests.standins.fixtures import *  # noqa: F403
 from tests.study.factories import SubjectFactory
@@ -87,12 +86,8 @@ QUESTION_SET: list[dict[str, Any]] = [
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process() -> Iterator[None]:
+def _celery_in_process(celery_in_process: None) -> None:
     """Essay grading runs in the test's process, also when REDIS_URL configures a broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from studymate_api.asgi import application
-from studymate_api.celery import app as celery_app
 from tests.conftest import login_tokens
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.realtime.asyncapi import CheckedCommunicator
@@ -33,12 +31,8 @@ MONITORING = "/ws/system/monitoring/"
 
 
 @pytest.fixture(autouse=True)
-def _outbox_in_process() -> Iterator[None]:
+def _outbox_in_process(celery_in_process: None) -> None:
     """The accounts events reach their subscribers in this process, with or without Redis."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ private room, its invite code); the answer never tells whether an account has th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,7 +14,6 @@ from notifications.migrations._seed_templates import TEMPLATES
 from notifications.models import Notification, NotificationTemplate
 from notifications.receivers import connect_signals
 from realtime.models import RoomMembership, StudyRoom
-from studymate_api.celery import app as celery_app
 from tests.factories import UserFactory
 from tests.realtime.room_support import add_member, client_for, make_room
 
@@ -35,13 +34,9 @@ def _templates(db: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _deliveries_in_process(settings: Any) -> Iterator[None]:
+def _deliveries_in_process(settings: Any, celery_in_process: None) -> None:
     """The notification's delivery tasks run here; push is not configured (skipped)."""
     settings.FCM_SERVICE_ACCOUNT = None
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

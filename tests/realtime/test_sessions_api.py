@@ -15,7 +15,6 @@ from realtime.selectors.sessions import live_session_meta, session_meta_of
 from realtime.services.sessions import learning_session_start
 from realtime.session_state import analysis_load_many, analysis_store_many, meta_store
 from study.models import StudyProgress
-from studymate_api.celery import app as celery_app
 from tests.conftest import login_tokens
 from tests.factories import UserFactory
 from tests.realtime.learning_support import make_subject
@@ -218,17 +217,8 @@ def test_streaming_endpoints_are_for_staff(auth_client, api_client):
     assert set(metrics.json()) >= {"events_per_second", "lag", "pending", "active_sessions"}
 
 
-@pytest.fixture
-def eager_celery():
-    """The profile update is a Celery task; run it here, also when REDIS_URL sets a broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
 def test_an_ended_session_is_told_to_the_personalization_profile(
-    auth_client, user, eager_celery, django_capture_on_commit_callbacks
+    auth_client, user, celery_in_process, django_capture_on_commit_callbacks
 ):
     session_id = start(auth_client, make_subject(user).pk).json()["session_id"]
     backdate(session_id, 20)

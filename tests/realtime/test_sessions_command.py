@@ -65,6 +65,7 @@ def _wait_for(log: Path, needle: str, process: subprocess.Popen[bytes], timeout:
     pytest.fail(f"{needle!r} not printed:\n{log.read_text(errors='replace')[-3000:]}")
 
 
+@pytest.mark.e2e
 def test_start_streaming_runs_until_sigterm_and_exits_cleanly(tmp_path):
     env = base_env(STREAM_BLOCK_MS="500")
     if redis_url := os.environ.get("REDIS_URL", "").strip():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from study.models import Subject
-from studymate_api.celery import app as celery_app
 from tests.conftest import login_tokens
 
 from .factories import SubjectFactory
@@ -40,13 +39,9 @@ ENGLISH_TEXT = (
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process() -> Iterator[None]:
+def _celery_in_process(celery_in_process: None) -> None:
     """Summary tasks run in the test's process, also when REDIS_URL configures a real broker
     (a separate end-to-end test runs a real worker)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

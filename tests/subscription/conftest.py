@@ -12,7 +12,6 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from studymate_api.celery import app as celery_app
 from subscription.models import SubscriptionPlan
 from subscription.services.ai_credits import install_credit_hook
 from tests.standins.fixtures import *  # noqa: F403
@@ -31,11 +30,8 @@ def _credit_hook(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+def _celery_in_process(celery_in_process: None) -> None:
+    """Webhook reactions and charge follow-ups are Celery tasks: they run in this process."""
 
 
 @pytest.fixture

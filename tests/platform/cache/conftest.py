@@ -92,7 +92,8 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         _wait_until_up(port)
         yield server
     finally:
-        if process.poll() is None:
+        # server.process, not process: a test may have restarted the server (tests/faults).
+        if server.process.poll() is None:
             server.stop()
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from prometheus_client import REGISTRY
 
 from studymate_api.cache import TaggedCache, check_health, namespace_stats
+
+# Every test here kills a redis-server of its own (the private_redis fixture).
+pytestmark = pytest.mark.e2e
 
 
 def _error_metric(namespace: str) -> float:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.core.cache import caches
 
@@ -133,6 +134,7 @@ print(cache.get(key, default="MISS"))
 """
 
 
+@pytest.mark.e2e
 @requires_redis
 def test_invalidation_crosses_processes(namespace):
     cache = TaggedCache(namespace)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from studymate_api.cache import TaggedCache, clear_all, invalidate_tags
 from studymate_api.cache.keys import tag_version_key
 
@@ -48,6 +50,7 @@ def test_a_lost_token_comes_back_as_a_new_one(namespace, second_client):
     assert cache.versions(["user:3"]) == again
 
 
+@pytest.mark.e2e  # a private redis-server, stopped mid-test
 def test_versions_are_none_when_the_backend_fails(private_redis, namespace):
     cache = TaggedCache(namespace, backend=private_redis.backend())
     assert cache.versions(["user:1"]) is not None

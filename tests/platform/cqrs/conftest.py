@@ -38,12 +38,8 @@ def _cqrs_state(_tally_table: None, django_db_blocker: Any) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery() -> Iterator[None]:
+def _eager_celery(celery_in_process: None) -> None:
     """Outbox tasks run in the test's process, also when REDIS_URL configures a real broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -11,9 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prometheus_client.multiprocess import mark_process_dead
 
 from tests.platform.metrics.conftest import parse_samples, sample
+
+pytestmark = pytest.mark.e2e
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 

@@ -203,6 +203,7 @@ _KILLED_CONSUMER = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("backend_kind", ["redis"])
 def test_killed_consumer_process_messages_are_processed_by_another(
     make_processor: MakeProcessor, key_prefix: str
