@@ -41,6 +41,7 @@ from tests.e2e.harness import (
     running_worker,
     server_env,
 )
+from tests.study.conftest import ENGLISH_TEXT
 
 pytestmark = pytest.mark.e2e
 
@@ -48,17 +49,6 @@ HAS_REDIS = bool(os.environ.get("REDIS_URL", "").strip())
 PASSWORD = "Correct-horse-42"
 # How long a socket may outlive its logout ("within a few seconds" in API.md).
 REVOCATION_SECONDS = 5.0
-MATERIAL = (
-    "The French Revolution began in 1789 and transformed the political landscape of Europe. "
-    "Years of financial crisis, poor harvests and rising bread prices had left the French "
-    "monarchy deeply unpopular. When King Louis XVI called the Estates-General to raise taxes, "
-    "the representatives of the Third Estate declared themselves a National Assembly. "
-    "The storming of the Bastille on 14 July 1789 became the symbol of popular revolt against "
-    "royal authority. The Assembly abolished feudal privileges and adopted the Declaration of "
-    "the Rights of Man and of the Citizen. In the following years the revolution grew more "
-    "radical, the monarchy was abolished and the king was executed in 1793. The revolution "
-    "ended with the rise of Napoleon Bonaparte, who seized power in 1799."
-)
 
 
 # --- the server and the generated client --------------------------------------------------------
@@ -242,7 +232,7 @@ def test_a_learner_journey_through_the_generated_client(alice: App, bob: App) ->
         "study_generate_summary_create",
         202,
         body=models.SummaryRequestInputRequest(
-            subject_id=subject.id, content=MATERIAL, summary_type=models.SummaryTypeEnum.BRIEF
+            subject_id=subject.id, content=ENGLISH_TEXT, summary_type=models.SummaryTypeEnum.BRIEF
         ),
     )
     summary = requested.parsed
@@ -271,7 +261,7 @@ def test_a_learner_journey_through_the_generated_client(alice: App, bob: App) ->
     before = alice.call("subscription_credits_retrieve", 200).parsed
     generate = models.QuizGenerateInputRequest(
         subject_id=subject.id,
-        source_text=MATERIAL,
+        source_text=ENGLISH_TEXT,
         num_questions=3,
         question_types=[models.QuestionTypesEnum.MULTIPLE_CHOICE],
     )

@@ -6,20 +6,10 @@ import pytest
 
 from quiz.models import Quiz
 from studymate_api.core.models import AIUsage
+from tests.study.conftest import ENGLISH_TEXT
 from tests.study.factories import SubjectFactory
 
 GENERATE = "/api/quiz/quizzes/generate/"
-TEXT = (
-    "The French Revolution began in 1789 and transformed the political landscape of Europe. "
-    "Years of financial crisis, poor harvests and rising bread prices had left the French "
-    "monarchy deeply unpopular. When King Louis XVI called the Estates-General to raise taxes, "
-    "the representatives of the Third Estate declared themselves a National Assembly. "
-    "The storming of the Bastille on 14 July 1789 became the symbol of popular revolt against "
-    "royal authority. The Assembly abolished feudal privileges and adopted the Declaration of "
-    "the Rights of Man and of the Citizen. In the following years the revolution grew more "
-    "radical, the monarchy was abolished and the king was executed in 1793. The revolution "
-    "ended with the rise of Napoleon Bonaparte, who seized power in 1799."
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +19,7 @@ def test_generates_a_quiz_whose_answers_come_from_the_text(
 ):
     body = {
         "subject_id": subject.pk,
-        "source_text": TEXT,
+        "source_text": ENGLISH_TEXT,
         "num_questions": 4,
         "question_types": ["multiple_choice", "short_answer"],
         "difficulty": "easy",
@@ -45,9 +35,9 @@ def test_generates_a_quiz_whose_answers_come_from_the_text(
         if question["question_type"] == "multiple_choice":
             correct = [c["text"] for c in question["choices"] if c["is_correct"]]
             assert len(correct) == 1
-            assert correct[0].casefold() in TEXT.casefold()
+            assert correct[0].casefold() in ENGLISH_TEXT.casefold()
         else:
-            assert question["accepted_answers"][0].casefold() in TEXT.casefold()
+            assert question["accepted_answers"][0].casefold() in ENGLISH_TEXT.casefold()
     assert AIUsage.objects.filter(user_id=quiz["owner"]).exists()
     # Private to its author.
     assert other_client.get(f"/api/quiz/quizzes/{quiz['id']}/").status_code == 404
@@ -65,7 +55,7 @@ def test_hidden_subject_and_foreign_summary_are_not_found(
 ):
     hidden = SubjectFactory.create(created_by=other_user, is_public=False)
     response = auth_client.post(
-        GENERATE, {"subject_id": hidden.pk, "source_text": TEXT}, format="json"
+        GENERATE, {"subject_id": hidden.pk, "source_text": ENGLISH_TEXT}, format="json"
     )
     assert response.status_code == 404
     response = auth_client.post(
@@ -78,7 +68,7 @@ def test_generates_from_a_summary(auth_client, user, subject, ai_isolated):
     from study.models import StudySummary
 
     summary = StudySummary.objects.create(
-        user=user, subject=subject, content=TEXT, summary=TEXT, summary_type="brief"
+        user=user, subject=subject, content=ENGLISH_TEXT, summary=ENGLISH_TEXT, summary_type="brief"
     )
     body = {
         "subject_id": subject.pk,
