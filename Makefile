@@ -44,9 +44,12 @@ test-all: install-dev
 	$(BIN)/pytest -m e2e; e2e=$$?; \
 	test $$quick -eq 0 && test $$e2e -eq 0
 
+# Style, then the architecture: import boundaries (contracts in pyproject.toml) and dead code.
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	bash scripts/dead_code.sh
 
 typecheck: install-dev
 	$(BIN)/mypy .

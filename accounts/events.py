@@ -14,14 +14,9 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from studymate_api.cqrs import EventType
+
 USER = "user"
-
-SIGNED_OUT = "SignedOut"
-PASSWORD_CHANGED = "PasswordChanged"  # noqa: S105 - an event name, not a password
-USER_ACCESS_CHANGED = "UserAccessChanged"
-
-# Every event above: what a listener that only cares "re-check this user" subscribes to.
-CREDENTIALS_EVENTS = (SIGNED_OUT, PASSWORD_CHANGED, USER_ACCESS_CHANGED)
 
 
 class SignedOutPayload(TypedDict):
@@ -39,3 +34,13 @@ class UserAccessChangedPayload(TypedDict):
     user_id: int
     is_active: bool
     is_staff: bool
+
+
+SIGNED_OUT = EventType("SignedOut", aggregate=USER, payload=SignedOutPayload)
+PASSWORD_CHANGED = EventType("PasswordChanged", aggregate=USER, payload=PasswordChangedPayload)
+USER_ACCESS_CHANGED = EventType(
+    "UserAccessChanged", aggregate=USER, payload=UserAccessChangedPayload
+)
+
+# Every event above: what a listener that only cares "re-check this user" subscribes to.
+CREDENTIALS_EVENTS = (SIGNED_OUT, PASSWORD_CHANGED, USER_ACCESS_CHANGED)

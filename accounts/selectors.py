@@ -7,7 +7,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from .authentication import AccessTokenAuthentication
-from .models import LoginHistory, User
+from .models import LoginHistory, User, UserProfile
 from .tokens import AccessGrant as AccessGrant  # other apps take the type from here
 from .tokens import password_claim_matches, sign_in_revoked, token_sid
 
@@ -28,6 +28,16 @@ def username_taken(username: str, *, exclude: User | None = None) -> bool:
     if exclude is not None:
         users = users.exclude(pk=exclude.pk)
     return users.exists()
+
+
+def user_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
+def user_preferred_language(*, user: User) -> str | None:
+    """The language of the user's profile; None without a profile."""
+    languages = UserProfile.objects.filter(user=user).values_list("preferred_language", flat=True)
+    return languages.first()
 
 
 def user_get_active(*, user_id: str | int) -> User | None:

@@ -46,6 +46,7 @@ from .events import (
 from .models import LoginHistory, User, UserProfile
 from .selectors import user_email_taken, user_find_by_email, username_taken
 from .tokens import (
+    credentials_changed_on_commit,
     password_claim_matches,
     sign_in_new_id,
     sign_in_refresh_token,
@@ -292,6 +293,7 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens_revoke_all(user=user)
+    credentials_changed_on_commit(user.pk)
     payload: PasswordChangedPayload = {"user_id": user.pk}
     record_event(
         aggregate_type=USER,
@@ -307,6 +309,7 @@ def user_access_changed(*, user: User) -> None:
     same transaction: the admin's change form). REST reads both flags on every request; open
     sockets re-check them on UserAccessChanged: deactivated closes with 4401, a staff-only socket
     of a user who lost staff with 4403."""
+    credentials_changed_on_commit(user.pk)
     payload: UserAccessChangedPayload = {
         "user_id": user.pk,
         "is_active": user.is_active,

@@ -15,16 +15,30 @@ A cache outage fails open (counted and logged like every cache failure): for as 
 lasts, an access token that was signed out keeps working until it expires. That is at most one
 ACCESS_TOKEN_LIFETIME, because the refresh token is blacklisted in the database. Password change
 and deactivation do not depend on the cache: the token's password claim and the user row are
-checked on every request.
+checked on every request, except on the cached read path below.
+
+The cached read path (`accounts.authentication`, for views that declare a read plan) takes the
+user from the token's claims and reads no user row. It must still refuse what the row would
+refuse, so the services that change what the row says about credentials (a password change,
+`user_access_changed`: deactivation, staff granted or removed) also remember the user here for
+as long as a sid is remembered (`credentials_changed_on_commit`): while that record exists,
+every access token of the user is judged against the database again, on every path. Both
+records ride in the same cache round trip as the page the view reads. A change made around the
+services (a queryset `update`, the shell, the admin's password form) is seen at once by every
+other endpoint and by the cached read path once the token expires.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -37,6 +51,7 @@ from .models import User
 
 SID_CLAIM: Final = "sid"
 _REVOKED_NAMESPACE: Final = "revoked_sign_in"
+_CHANGED_NAMESPACE: Final = "credentials_changed"
 # Clocks of the process that minted a token and of the cache server may differ a little.
 _CLOCK_MARGIN_SECONDS: Final = 60
 
@@ -93,12 +108,60 @@ def sign_in_revoked(sid: Any) -> bool:
 
 def sign_in_remember_revoked(sid: str) -> None:
     """Access tokens of this sign-in are refused from now on, by every process."""
+    key = cache_key(_REVOKED_NAMESPACE, sid)
+    _guard.attempt("set", lambda: cache.set(key, 1, timeout=_remembered_seconds()))
+
+
+def _remembered_seconds() -> int:
+    """As long as an access token minted before now can still be accepted."""
     lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()
     leeway = jwt_settings.LEEWAY
     leeway_seconds = leeway.total_seconds() if hasattr(leeway, "total_seconds") else leeway
-    timeout = int(lifetime + leeway_seconds) + _CLOCK_MARGIN_SECONDS
-    key = cache_key(_REVOKED_NAMESPACE, sid)
-    _guard.attempt("set", lambda: cache.set(key, 1, timeout=timeout))
+    return int(lifetime + leeway_seconds) + _CLOCK_MARGIN_SECONDS
+
+
+def credentials_changed_on_commit(user_id: int) -> None:
+    """After commit, every access token of the user is judged against the user row again, on
+    the cached read path too, until the tokens minted before the change have expired."""
+    key = cache_key(_CHANGED_NAMESPACE, user_id)
+    transaction.on_commit(
+        lambda: _guard.attempt("set", lambda: cache.set(key, 1, timeout=_remembered_seconds()))
+    )
+
+
+class RevocationKeys(NamedTuple):
+    """The cache keys that decide whether an access token's claims can be trusted without the
+    user row: the user's credentials-changed record, and its sign-in's revocation (None for a
+    token without a sid)."""
+
+    credentials_changed: str
+    sign_in: str | None
+
+
+def claims_revocation_keys(*, user_id: int, sid: Any) -> RevocationKeys:
+    return _revocation_keys(user_id, sid if isinstance(sid, str) and sid else None)
+
+
+# Asked on every cached read; a few thousand signed-in tokens' keys are a few hundred KB.
+@functools.lru_cache(maxsize=4096)
+def _revocation_keys(user_id: int, sid: str | None) -> RevocationKeys:
+    sign_in = None if sid is None else cache_key(_REVOKED_NAMESPACE, sid)
+    return RevocationKeys(cache_key(_CHANGED_NAMESPACE, user_id), sign_in)
+
+
+class ClaimsVerdict(enum.Enum):
+    TRUSTED = "trusted"
+    REVOKED = "revoked"  # the sign-in has ended
+    ASK_THE_DATABASE = "ask_the_database"  # the user's credentials changed lately
+
+
+def claims_verdict(found: Mapping[str, Any], keys: RevocationKeys) -> ClaimsVerdict:
+    """What the records at `keys`, as read into `found`, say about the token."""
+    if keys.sign_in is not None and keys.sign_in in found:
+        return ClaimsVerdict.REVOKED
+    if keys.credentials_changed in found:
+        return ClaimsVerdict.ASK_THE_DATABASE
+    return ClaimsVerdict.TRUSTED
 
 
 def token_sid(token: Any) -> str | None:

@@ -158,20 +158,31 @@ def server_command(server: str, port: int, threads: int) -> tuple[list[str], str
 
 
 @contextmanager
-def running_server(server: str, database: str, threads: int) -> Iterator[tuple[str, int]]:
+def running_server(
+    server: str,
+    database: str,
+    threads: int,
+    *,
+    project: Path = PROJECT_DIR,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """`server` serving `project`'s code (another checkout of this repository, e.g. a git
+    worktree of an older commit, runs with this virtualenv) with `env` on top of ours."""
     port = _free_port()
     command, interface = server_command(server, port, threads)
-    env = {
+    bench_dir = project / "bench"
+    child_env = {
         **os.environ,
+        **(env or {}),
         "BENCH_DATABASE": database,
         "BENCH_INTERFACE": interface,
         "ASGI_THREADS": str(threads),
         # Django's "no static directory" warning, once per middleware instance: noise here.
         "PYTHONWARNINGS": "ignore::UserWarning",
-        "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(PROJECT_DIR)]),
+        "PYTHONPATH": os.pathsep.join([str(bench_dir), str(project)]),
     }
     child = subprocess.Popen(  # noqa: S603 - our own fixed command line
-        [TASKSET, "-c", SERVER_CORE, *command], cwd=BENCH_DIR, env=env
+        [TASKSET, "-c", SERVER_CORE, *command], cwd=bench_dir, env=child_env
     )
     base = f"http://127.0.0.1:{port}"
     try:

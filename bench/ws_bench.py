@@ -23,6 +23,16 @@ it, load average 2-6): 1,000 events/s processed in every run, 0 unanswered; p50 
 "analyzer -> client" line then shows where the time went: waiting for a core, not the pipeline).
 The stream process used ~30% of a core and daphne ~50%.
 
+`learners --baseline TREE` runs the same load twice in one go, first on the servers of TREE (a
+git worktree of an earlier commit, used as it is, sharing this virtualenv), then on this tree's,
+each on a fresh database migrated by its own tree, and ends with the CPU each spent per
+processed event (daphne, the stream process, both): the cost of one activity event from the
+learner's frame to their metrics, before and after. `--rate 1 --learners 20` is the load of
+`bench/mixed_bench.py` (an event a second per learner: batches of one event). Against 6ec4ff3
+(CPU ms per event, daphne + stream): 20 learners x 1/s, two runs: 1.14 + 0.99 = 2.13 -> 0.99 +
+0.66 = 1.65 and 1.03 + 0.90 = 1.93 -> 0.91 + 0.62 = 1.52; 200 learners x 5/s: 0.44 + 0.29 =
+0.73 -> 0.34 + 0.20 = 0.54, every event answered in every run.
+
 (b) `rooms`: room fan-out across two server processes (see `bench_rooms`).
 """
 
@@ -49,6 +59,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 # The end-to-end tests' process harness: daphne on a socket handed over with --fd, the stream
 # process, each with an environment built from scratch.
+from tests.e2e import harness  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     base_env,
     run_manage,
@@ -137,22 +148,51 @@ def deleting_streams(redis_url: str, prefix: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def bench_stack(*, servers: int, with_stream: bool) -> Iterator[Stack]:
-    """A migrated fresh database, `servers` daphne processes and (optionally) the stream
-    process, all on REDIS_URL. Django in this process is set up against the same database."""
+def serving_tree(tree: Path) -> Iterator[None]:
+    """The harness runs manage.py and daphne from `tree` (its code first on their sys.path)."""
+    saved = harness.PROJECT_DIR, harness.MANAGE_PY
+    harness.PROJECT_DIR, harness.MANAGE_PY = tree, tree / "manage.py"
+    try:
+        yield
+    finally:
+        harness.PROJECT_DIR, harness.MANAGE_PY = saved
+
+
+def _use_database(database_url: str) -> None:
+    """Django in this process is set up once; a later stack's database replaces the first."""
+    import django
+
+    os.environ["DATABASE_URL"] = database_url
+    django.setup()
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()
+    connection.settings_dict["NAME"] = urlsplit(database_url).path.lstrip("/")
+
+
+@contextlib.contextmanager
+def bench_stack(*, servers: int, with_stream: bool, tree: Path = PROJECT_DIR) -> Iterator[Stack]:
+    """A fresh database migrated by `tree`, `servers` daphne processes of `tree` and
+    (optionally) its stream process, all on REDIS_URL. Django in this process is set up against
+    the same database."""
     redis_url = os.environ.get("REDIS_URL", "").strip()
     if not redis_url:
         raise SystemExit("set REDIS_URL (channel layer, cache and streams)")
     prefix = f"studymate-bench-{secrets.token_hex(4)}:"
-    with fresh_database() as database_url, deleting_streams(redis_url, prefix):
+    with (
+        serving_tree(tree),
+        fresh_database() as database_url,
+        deleting_streams(redis_url, prefix),
+    ):
         env = server_env(database_url, redis_url, prefix)
         migrate = run_manage("migrate", "--noinput", env=env)
         if migrate.returncode != 0:
             raise SystemExit(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
         os.environ.update(env)
-        import django
-
-        django.setup()
+        _use_database(database_url)
         with contextlib.ExitStack() as stack:
             urls = stack.enter_context(daphne_servers(env, servers))
             if with_stream:
@@ -201,6 +241,16 @@ def cpu_seconds() -> dict[str, float]:
     for child in me.children():
         with contextlib.suppress(psutil.Error):
             used[role(child)] = sum(child.cpu_times()[:2])
+    return used
+
+
+def cpu_by_role(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds used between the two readings by daphne (all of them) and the stream."""
+    used: dict[str, float] = {}
+    for name, seconds in after.items():
+        role = name.split("-", 1)[0]
+        if role in ("daphne", "stream"):
+            used[role] = used.get(role, 0.0) + seconds - before.get(name, 0.0)
     return used
 
 
@@ -320,7 +370,29 @@ async def _run_learners(
 
 
 def bench_learners(args: argparse.Namespace) -> None:
-    with bench_stack(servers=1, with_stream=True) as stack:
+    trees = [("this tree", PROJECT_DIR)]
+    if args.baseline is not None:
+        trees.insert(0, (f"baseline {args.baseline}", args.baseline.resolve()))
+    per_event: list[tuple[str, dict[str, float], int]] = []
+    for label, tree in trees:
+        if len(trees) > 1:
+            print(f"--- {label}")
+        cpu, processed = _bench_learners_on(tree, args)
+        per_event.append((label, cpu, processed))
+    print("cpu per processed event (ms):")
+    for label, cpu, processed in per_event:
+        shares = {role: 1000 * seconds / max(processed, 1) for role, seconds in cpu.items()}
+        print(
+            f"  {label:<40} daphne {shares.get('daphne', 0.0):.2f}  "
+            f"stream {shares.get('stream', 0.0):.2f}  total {sum(shares.values()):.2f}  "
+            f"({processed} events)"
+        )
+
+
+def _bench_learners_on(tree: Path, args: argparse.Namespace) -> tuple[dict[str, float], int]:
+    """One run of the learners' load on `tree`'s servers: the servers' CPU seconds by role
+    over the run, and the events processed in the measured window."""
+    with bench_stack(servers=1, with_stream=True, tree=tree) as stack:
         learners = create_learners(args.learners)
         sessions = start_sessions(stack.urls[0], learners)
         print(
@@ -329,8 +401,9 @@ def bench_learners(args: argparse.Namespace) -> None:
         )
         before, started = cpu_seconds(), time.perf_counter()
         runs = asyncio.run(_run_learners(stack.urls[0], learners, sessions, args))
-        cpu = cpu_report(before, cpu_seconds(), time.perf_counter() - started)
-    report_learners(runs)
+        after = cpu_seconds()
+        cpu = cpu_report(before, after, time.perf_counter() - started)
+    processed = report_learners(runs)
     print(f"cpu (% of one core)  {cpu}")
     stages = {
         "server receipt -> metrics": [value for run in runs for value in run.back_ms],
@@ -342,10 +415,14 @@ def bench_learners(args: argparse.Namespace) -> None:
                 f"{stage} ms  p50 {statistics.median(values):.1f}  "
                 f"p99 {percentile(values, 0.99):.1f}"
             )
+    # The servers' CPU over the whole run (warm-up and drain too) per event sent in it.
+    sent_in_run = sum(len(run.sent) for run in runs)
+    return cpu_by_role(before, after), sent_in_run if processed else 0
 
 
-def report_learners(runs: list[LearnerRun]) -> None:
-    """Figures over the measured window (after the warm-up) of every learner."""
+def report_learners(runs: list[LearnerRun]) -> int:
+    """Figures over the measured window (after the warm-up) of every learner; returns how
+    many of its events were processed."""
     window = [
         sent_at for run in runs for ref, sent_at in run.sent.items() if ref >= run.measured_from
     ]
@@ -367,6 +444,7 @@ def report_learners(runs: list[LearnerRun]) -> None:
             f"p99 {percentile(latencies_ms, 0.99):.1f}  "
             f"max {max(latencies_ms):.1f}"
         )
+    return answered
 
 
 # --- (b) rooms: fan-out across two server processes ---------------------------------------------
@@ -616,6 +694,9 @@ def main() -> None:
     learners.add_argument("--rate", type=float, default=5.0, help="events/s per learner")
     learners.add_argument("--seconds", type=float, default=20.0, help="measured time")
     learners.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    learners.add_argument(
+        "--baseline", type=Path, default=None, help="a worktree to run first, for before/after"
+    )
     commands.add_parser("rooms", help="(b) room fan-out across two servers")
     args, _rest = parser.parse_known_args()
     if args.command == "learners":

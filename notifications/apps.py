@@ -6,7 +6,5 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        # Registers the event-store subscribers and connects the other apps' signals.
-        from . import receivers
-
-        receivers.connect()
+        # Registers the subscribers to the other apps' events.
+        from . import subscribers  # noqa: F401

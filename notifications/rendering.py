@@ -7,11 +7,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.template import Context, Template
 
 from .models import NotificationTemplate
 
 FALLBACK_LANGUAGE = "en"
+# Bounds how long a template edited outside Django (raw SQL, another database) stays unseen.
+TEMPLATES_TTL = 60 * 60
+# Part of the cache key: bump it when NotificationTemplate's fields change.
+TEMPLATES_LAYOUT = 1
 
 
 @dataclass(frozen=True)
@@ -30,18 +37,35 @@ class TemplateMissing(LookupError):
 
 def template_for(kind: str, language: str) -> NotificationTemplate:
     """The learner's language, else English."""
-    found = {
-        t.language: t
-        for t in NotificationTemplate.objects.filter(
-            kind=kind, language__in={language, FALLBACK_LANGUAGE}
-        )
-    }
-    return pick_template(kind, language, found)
+    return pick_template(kind, language, templates_of(kind))
 
 
 def templates_of(kind: str) -> dict[str, NotificationTemplate]:
-    """Every language's template of a kind, for rendering many learners with one query."""
-    return {t.language: t for t in NotificationTemplate.objects.filter(kind=kind)}
+    """Every language's template of a kind, from the cache: staff edit templates rarely, and
+    every save or delete empties the cache (`_forget_templates`), so a notification reads
+    none of them from the database but the first of each kind per TEMPLATES_TTL."""
+    key = _templates_key(kind)
+    found: dict[str, NotificationTemplate] | None = cache.get(key)
+    if found is None:
+        found = {t.language: t for t in NotificationTemplate.objects.filter(kind=kind)}
+        cache.set(key, found, TEMPLATES_TTL)
+    return found
+
+
+def _templates_key(kind: str) -> str:
+    return f"notifications:templates:{TEMPLATES_LAYOUT}:{kind}"
+
+
+def _forget_templates(
+    sender: type[NotificationTemplate], instance: NotificationTemplate, **kwargs: Any
+) -> None:
+    # After commit: a reader in between would cache the old rows again.
+    kind = instance.kind
+    transaction.on_commit(lambda: cache.delete(_templates_key(kind)))
+
+
+post_save.connect(_forget_templates, sender=NotificationTemplate, dispatch_uid="templates_cache")
+post_delete.connect(_forget_templates, sender=NotificationTemplate, dispatch_uid="templates_cache")
 
 
 def pick_template(

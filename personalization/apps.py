@@ -6,17 +6,12 @@ class PersonalizationConfig(AppConfig):
     name = "personalization"
 
     def ready(self) -> None:
-        """Plugs the learner model into the quiz app, which never imports personalization:
-        graded answers feed the model, and adaptive attempts ask it for predicted success."""
-        from quiz.services import answer_graded, set_success_predictor
+        """Provides the learner model to quiz's adaptive attempts through their port (quiz
+        never imports personalization), and registers the subscribers that feed the model,
+        the profile and the review cards from other apps' events."""
+        from quiz.services import success_predictor_port
 
-        from .receivers import knowledge_update_enqueue
-        from .selectors.adaptive import predict_success
-        from .selectors.knowledge import TARGET_BAND
+        from . import subscribers  # noqa: F401
+        from .selectors.adaptive import LearnerModelPredictor
 
-        answer_graded.connect(
-            knowledge_update_enqueue, dispatch_uid="personalization.knowledge_update"
-        )
-        set_success_predictor(predict_success, band=TARGET_BAND)
-        # Registers the subscribers that feed the profile and the concept review cards.
-        from . import events  # noqa: F401
+        success_predictor_port.provide(LearnerModelPredictor())

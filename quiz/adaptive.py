@@ -1,14 +1,11 @@
 """Adaptive attempts: the next question is the one whose predicted success is in a target band.
 
 The learner model lives in `personalization`, which imports quiz; quiz must not import it back.
-So the model installs itself at start-up (personalization's `AppConfig.ready`):
-
-    set_success_predictor(predict_success, band=(0.70, 0.85))
-
-where `predict_success(user_id, candidates)` returns P(correct) for each candidate question.
-Until one is installed, predictions come from the authored difficulty alone (a learner of
-average ability on a Rasch scale where easy/medium/hard sit at -1/0/+1), so adaptive mode still
-orders questions sensibly in a project without the learner model.
+So quiz asks through a port (`studymate_api.ports`): it declares what it needs, the
+`SuccessPredictor` Protocol, and personalization provides one at start-up
+(`PersonalizationConfig.ready`: `success_predictor_port.provide(...)`). Until one is provided,
+predictions come from the authored difficulty alone (a learner of average ability on a Rasch
+scale where easy/medium/hard sit at -1/0/+1), so adaptive mode still orders questions sensibly.
 
 An adaptive attempt freezes the quiz's whole question pool at start (`question_order`) and
 serves from it one question at a time: `attempt_next_question` is a pure read of the current
@@ -19,14 +16,15 @@ after `questions_per_attempt` answers (the whole pool when unset).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import Conflict, NotFound
+from studymate_api.ports import Port
 
 from .models import AttemptMode, Question, QuizAttempt, UserAnswer
 from .selectors import attempt_question_row
@@ -50,32 +48,34 @@ class Candidate:
     subject_name: str | None
 
 
-SuccessPredictor = Callable[[int, Sequence[Candidate]], list[float]]
+class SuccessPredictor(Protocol):
+    """What quiz asks of a learner model: P(correct) of the learner on each candidate, and the
+    band of predicted success the next question should fall in (0 < low <= high < 1)."""
+
+    @property
+    def band(self) -> tuple[float, float]: ...
+
+    def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]: ...
 
 
-def _authored_prediction(user_id: int, candidates: Sequence[Candidate]) -> list[float]:
-    del user_id  # without a learner model every learner is average
-    return [1.0 / (1.0 + math.exp(_AUTHORED_LOGIT.get(c.difficulty, 0.0))) for c in candidates]
+class AuthoredDifficulty:
+    """The default: without a learner model every learner is average."""
+
+    band = DEFAULT_BAND
+
+    def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]:
+        return [1.0 / (1.0 + math.exp(_AUTHORED_LOGIT.get(c.difficulty, 0.0))) for c in candidates]
 
 
-_predictor: SuccessPredictor = _authored_prediction
-_band: tuple[float, float] = DEFAULT_BAND
-
-
-def set_success_predictor(
-    predictor: SuccessPredictor | None, *, band: tuple[float, float] = DEFAULT_BAND
-) -> None:
-    """Install the process-wide predictor and target band; None restores the fallback."""
-    low, high = band
+def _check_band(predictor: SuccessPredictor) -> None:
+    low, high = predictor.band
     if not 0.0 < low <= high < 1.0:
         raise ValueError("the target band must satisfy 0 < low <= high < 1")
-    global _predictor, _band  # one registration point, by design
-    _predictor = predictor or _authored_prediction
-    _band = band
 
 
-def target_band() -> tuple[float, float]:
-    return _band
+success_predictor_port: Port[SuccessPredictor] = Port(
+    "quiz.success_predictor", default=AuthoredDifficulty(), check=_check_band
+)
 
 
 def band_pick(predictions: Sequence[float], band: tuple[float, float]) -> int:
@@ -112,18 +112,20 @@ def attempt_next_question(*, user: User, attempt_id: int) -> NextQuestion:
     attempt has all its answers, is finished or its time is up. Another learner's attempt is
     a 404, a fixed attempt a 409."""
     attempt = _adaptive_attempt(user, attempt_id)
+    predictor = success_predictor_port.get()
+    band = predictor.band
     answered = set(UserAnswer.objects.filter(attempt=attempt).values_list("question_id", flat=True))
     remaining = max(0, attempt_length(attempt) - len(answered))
     if remaining == 0 or not _open(attempt):
-        return NextQuestion(None, None, _band, len(answered), 0)
+        return NextQuestion(None, None, band, len(answered), 0)
     candidates = _candidates(attempt, answered)
     if not candidates:  # the owner deleted the rest of the pool
-        return NextQuestion(None, None, _band, len(answered), 0)
-    predictions = _predictor(user.pk, [candidate for candidate, _q in candidates])
-    index = band_pick(predictions, _band)
+        return NextQuestion(None, None, band, len(answered), 0)
+    predictions = predictor.predict(user.pk, [candidate for candidate, _q in candidates])
+    index = band_pick(predictions, band)
     question = candidates[index][1]
     row = attempt_question_row(question, _ordered_choices(attempt, question))
-    return NextQuestion(row, round(predictions[index], 4), _band, len(answered), remaining)
+    return NextQuestion(row, round(predictions[index], 4), band, len(answered), remaining)
 
 
 def _open(attempt: QuizAttempt) -> bool:

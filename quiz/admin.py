@@ -1,6 +1,39 @@
-from django.contrib import admin
+from typing import TypeVar
 
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from .caching import quizzes_invalidate_on_commit
 from .models import Choice, Question, Quiz, QuizAttempt, UserAnswer
+
+M = TypeVar("M", bound=Model)
+
+
+class QuizCacheAdmin(admin.ModelAdmin[M]):
+    """Admin writes bypass the services, so they invalidate the quiz's cached reads as the
+    services do (after commit): a quiz made private here is hidden from others at once."""
+
+    quiz_path = "pk"  # the lookup from this model to its quiz's id
+
+    def _invalidate(self, objects: QuerySet[M]) -> None:
+        for quiz_id in set(objects.values_list(self.quiz_path, flat=True)):
+            quizzes_invalidate_on_commit(quiz_id)
+
+    def save_model(self, request: HttpRequest, obj: M, form: ModelForm[M], change: bool) -> None:
+        if change:  # the quiz it belonged to before the change, too
+            self._invalidate(self.model._default_manager.filter(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+        self._invalidate(self.model._default_manager.filter(pk=obj.pk))
+
+    def delete_model(self, request: HttpRequest, obj: M) -> None:
+        self._invalidate(self.model._default_manager.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        self._invalidate(queryset)
+        super().delete_queryset(request, queryset)
 
 
 class QuestionInline(admin.TabularInline[Question, Quiz]):
@@ -25,7 +58,7 @@ class UserAnswerInline(admin.TabularInline[UserAnswer, QuizAttempt]):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin[Quiz]):
+class QuizAdmin(QuizCacheAdmin[Quiz]):
     list_display = ("title", "owner", "subject", "difficulty", "is_public", "created_at")
     list_filter = ("is_public", "difficulty", "show_answers")
     search_fields = ("title", "owner__email", "subject__name")
@@ -35,7 +68,8 @@ class QuizAdmin(admin.ModelAdmin[Quiz]):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin[Question]):
+class QuestionAdmin(QuizCacheAdmin[Question]):
+    quiz_path = "quiz_id"
     list_display = ("__str__", "quiz", "question_type", "points", "difficulty", "order")
     list_filter = ("question_type", "difficulty")
     search_fields = ("text", "quiz__title")
@@ -45,7 +79,8 @@ class QuestionAdmin(admin.ModelAdmin[Question]):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(admin.ModelAdmin[Choice]):
+class ChoiceAdmin(QuizCacheAdmin[Choice]):
+    quiz_path = "question__quiz_id"
     list_display = ("text", "question", "is_correct", "order")
     list_filter = ("is_correct",)
     search_fields = ("text", "question__text")

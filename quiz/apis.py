@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -21,7 +22,7 @@ from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 
 from . import adaptive, selectors, services
-from .caching import QUIZZES_TAG
+from .caching import QUIZZES_TAG, quiz_cache, quiz_detail_key
 from .models import Question, Quiz, QuizAttempt
 from .serializers import (
     AnalyticsOutputSerializer,
@@ -106,17 +107,31 @@ class QuizListApi(ListAPIView[Quiz]):
         )
 
 
+def _routed_quiz_id(request: Request) -> int:
+    return int((request.parser_context or {})["kwargs"]["quiz_id"])
+
+
+def _quiz_detail_tags(request: Request) -> list[str]:
+    return selectors.quiz_detail_tags(_routed_quiz_id(request))
+
+
+def _quiz_detail_keys(request: Request, user: User) -> list[str]:
+    """The cached detail this request will read: read ahead with its authentication (the
+    detail needs only the user's id)."""
+    return [quiz_detail_key(_routed_quiz_id(request))]
+
+
 class QuizDetailApi(APIView):
     @extend_schema(responses={200: QuizOutputSerializer, **raises(NotFound)})
-    @etag_cached(tags=CATALOGUE_TAGS)
-    def get(self, request: Request, quiz_id: int) -> Response:
+    @etag_cached(tags=_quiz_detail_tags, cache=quiz_cache, read_ahead=_quiz_detail_keys)
+    def get(self, request: Request, quiz_id: int) -> HttpResponse:
         """Get a quiz with its questions
 
         A public quiz or one of yours. Correct answers, accepted answers, rubrics and explanations
         appear only when the quiz is yours.
         """
-        quiz = selectors.quiz_get(user=_user(request), quiz_id=quiz_id)
-        return Response(_quiz_data(quiz, _user(request)))
+        body = selectors.quiz_detail(user=_user(request), quiz_id=quiz_id)
+        return HttpResponse(body, content_type="application/json")
 
     @extend_schema(
         request=QuizInputSerializer,
@@ -402,8 +417,7 @@ class AttemptFinishApi(APIView):
         finished already.
         """
         user = _user(request)
-        services.attempt_finish(user=user, attempt_id=attempt_id)
-        attempt = selectors.attempt_get(user=user, attempt_id=attempt_id)
+        attempt = services.attempt_finish(user=user, attempt_id=attempt_id)
         return Response(AttemptOutputSerializer(selectors.attempt_row(attempt)).data)
 
 

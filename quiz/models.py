@@ -5,8 +5,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from study.models import Subject
-
 
 class Difficulty(models.TextChoices):
     EASY = "easy", _("Easy")
@@ -34,7 +32,7 @@ CHOICE_TYPES = frozenset({QuestionType.MULTIPLE_CHOICE, QuestionType.MULTIPLE_SE
 class Quiz(models.Model):
     title = models.CharField(_("title"), max_length=200)
     subject = models.ForeignKey(
-        Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
+        "study.Subject", null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quizzes"

@@ -7,14 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.renderers import JSONRenderer
 
+from study.selectors import subject_cache_tags
 from studymate_api.core.errors import NotFound, PermissionDenied
 
+from .caching import quiz_cache, quiz_detail_key, quiz_tag
 from .models import (
     CHOICE_TYPES,
+    AnswerStatus,
     AttemptMode,
     Choice,
     Question,
@@ -24,6 +28,7 @@ from .models import (
     ShowAnswers,
     UserAnswer,
 )
+from .serializers import QuizOutputSerializer, learner_view
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -41,8 +46,11 @@ class QuizFilters:
     question_type: str | None = None
 
 
-def quiz_visibility(user: User) -> Q:
-    return Q(is_public=True) | Q(owner=user)
+def quiz_visibility(user: User, *, through: str = "") -> Q:
+    """Public quizzes and the user's own: the one place the rule is written. `through` is the
+    lookup path from another model to its quiz (`"question__quiz"`), to filter rows by it."""
+    prefix = f"{through}__" if through else ""
+    return Q(**{f"{prefix}is_public": True}) | Q(**{f"{prefix}owner": user})
 
 
 def _with_questions(quizzes: QuerySet[Quiz]) -> QuerySet[Quiz]:
@@ -71,17 +79,65 @@ def quiz_list(*, user: User, filters: QuizFilters | None = None) -> QuerySet[Qui
     return _with_questions(quizzes).order_by("-created_at", "-id")
 
 
-def quiz_get(*, user: User, quiz_id: int) -> Quiz:
-    """A quiz the user may see; another user's private quiz is not found."""
+def access_quiz(*, user: User, quiz_id: int) -> Quiz:
+    """A quiz the user may see, with its questions; another user's private quiz is not found."""
     quiz = _with_questions(Quiz.objects.filter(quiz_visibility(user), pk=quiz_id)).first()
     if quiz is None:
         raise NotFound(_("Quiz not found."))
     return quiz
 
 
+@dataclass(frozen=True)
+class QuizDetail:
+    """A quiz with its questions as `GET /quizzes/{id}/` answers it, rendered (JSON) for its
+    owner and for everyone else, with what deciding between them needs."""
+
+    owner_id: int
+    is_public: bool
+    owner_body: bytes
+    learner_body: bytes
+
+    def visible_to(self, user: User) -> bool:
+        # quiz_visibility's rule, applied to the cached row instead of in the query.
+        return self.is_public or self.owner_id == user.pk
+
+
+def quiz_detail_tags(quiz_id: int) -> list[str]:
+    """What a quiz's detail is read from: the quiz, and which subjects exist (deleting its
+    subject files it under none)."""
+    return [quiz_tag(quiz_id), *subject_cache_tags()]
+
+
+def quiz_detail(*, user: User, quiz_id: int) -> bytes:
+    """The JSON body of `GET /quizzes/{id}/` for the user: `access_quiz`'s rule and
+    `QuizOutputSerializer`'s answers (correct answers only for the owner). Cached once per quiz
+    for every viewer; who may see it, and which rendering, is decided on each read from the
+    owner and visibility the value holds, so a warm read costs no query. Another user's private
+    quiz, or none, is not found."""
+    detail = quiz_cache.get_or_set(
+        quiz_detail_key(quiz_id), lambda: _quiz_detail(quiz_id), tags=quiz_detail_tags(quiz_id)
+    )
+    if detail is None or not detail.visible_to(user):
+        raise NotFound(_("Quiz not found."))
+    return detail.owner_body if detail.owner_id == user.pk else detail.learner_body
+
+
+def _quiz_detail(quiz_id: int) -> QuizDetail | None:
+    """Three queries; None (cached too, until the quiz is created) when there is no such quiz."""
+    quiz = _with_questions(Quiz.objects.filter(pk=quiz_id)).first()
+    if quiz is None:
+        return None
+    owner = QuizOutputSerializer(quiz, context={"user_id": quiz.owner_id}).data
+    # What the serializer answers anyone but the owner, without serializing twice: only the
+    # questions differ, each hidden by the serializer's own `learner_view`.
+    learner = {**owner, "questions": [learner_view(q) for q in owner["questions"]]}
+    render = JSONRenderer().render
+    return QuizDetail(quiz.owner_id, quiz.is_public, render(owner), render(learner))
+
+
 def quiz_get_owned(*, user: User, quiz_id: int) -> Quiz:
     """For edits: hidden quizzes are 404; a public quiz of someone else is 403."""
-    quiz = quiz_get(user=user, quiz_id=quiz_id)
+    quiz = access_quiz(user=user, quiz_id=quiz_id)
     if quiz.owner_id != user.pk:
         raise PermissionDenied(_("Only the owner of a quiz can change it."))
     return quiz
@@ -90,9 +146,9 @@ def quiz_get_owned(*, user: User, quiz_id: int) -> Quiz:
 def question_list(
     *, user: User, quiz_id: int | None = None, question_type: str | None = None
 ) -> QuerySet[Question]:
-    questions = Question.objects.filter(
-        Q(quiz__is_public=True) | Q(quiz__owner=user)
-    ).select_related("quiz")
+    questions = Question.objects.filter(quiz_visibility(user, through="quiz")).select_related(
+        "quiz"
+    )
     if quiz_id is not None:
         questions = questions.filter(quiz_id=quiz_id)
     if question_type is not None:
@@ -106,6 +162,85 @@ def question_get(*, user: User, question_id: int) -> Question:
     if question is None:
         raise NotFound(_("Question not found."))
     return question
+
+
+def choice_list() -> QuerySet[Choice]:
+    """Choices in the order their question shows them (for prefetching across apps)."""
+    return Choice.objects.order_by("order", "id")
+
+
+def question_topics(*, subject_id: int) -> list[object]:
+    """The topic tags of every question filed under the subject (one list per question)."""
+    return list(
+        Question.objects.filter(quiz__subject_id=subject_id).values_list("topics", flat=True)
+    )
+
+
+def question_answer_revealed(*, user: User, question: Question) -> bool:
+    """Whether the user may see the question's right answer outside an attempt: the quiz's
+    `show_answers` decides, and "after finishing" waits until no attempt of it is in progress."""
+    show = question.quiz.show_answers
+    if show == ShowAnswers.IMMEDIATELY:
+        return True
+    return show == ShowAnswers.AFTER_FINISH and not attempt_in_progress(
+        user=user, quiz_id=question.quiz_id
+    )
+
+
+def quiz_popular(*, user: User, limit: int) -> list[dict[str, Any]]:
+    """Other learners' public quizzes the user has not taken, by how many learners took them:
+    `{id, title, difficulty, learners}`. One query."""
+    taken = QuizAttempt.objects.filter(user=user).values("quiz_id")
+    return list(
+        Quiz.objects.filter(is_public=True)
+        .exclude(owner=user)
+        .exclude(pk__in=taken)
+        .annotate(learners=Count("attempts__user", distinct=True))
+        .order_by("-learners", "-created_at", "-id")
+        .values("id", "title", "difficulty", "learners")[:limit]
+    )
+
+
+def quiz_newest_per_subject(
+    *, user: User, subject_ids: Iterable[int], scanned: int
+) -> dict[int, dict[str, Any]]:
+    """Per subject, the newest quiz the user may take: `{id, title, difficulty}`, read from the
+    `scanned` newest visible quizzes of those subjects. One query."""
+    rows = (
+        Quiz.objects.filter(quiz_visibility(user), subject_id__in=subject_ids)
+        .order_by("-created_at", "-id")
+        .values("id", "title", "difficulty", "subject_id")[:scanned]
+    )
+    newest: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        quiz = {"id": row["id"], "title": row["title"], "difficulty": row["difficulty"]}
+        newest.setdefault(row["subject_id"], quiz)
+    return newest
+
+
+def answer_graded_get(*, answer_id: int) -> UserAnswer | None:
+    """A graded answer with its attempt, question, quiz and subject; None unless it exists and
+    has a grade."""
+    return (
+        UserAnswer.objects.select_related("attempt", "question__quiz__subject")
+        .filter(pk=answer_id, status=AnswerStatus.GRADED, is_correct__isnull=False)
+        .first()
+    )
+
+
+def answer_subject_topics(*, user: User) -> list[tuple[int | None, str | None, object]]:
+    """The distinct `(subject id, subject name, question topics)` of the user's graded answers."""
+    pairs = (
+        UserAnswer.objects.filter(
+            attempt__user=user, status=AnswerStatus.GRADED, is_correct__isnull=False
+        )
+        .order_by()  # the default ordering's columns would take part in DISTINCT
+        .values_list(
+            "question__quiz__subject_id", "question__quiz__subject__name", "question__topics"
+        )
+        .distinct()
+    )
+    return list(pairs)
 
 
 def attempt_get(*, user: User, attempt_id: int) -> QuizAttempt:
@@ -124,10 +259,17 @@ def attempt_in_progress(*, user: User, quiz_id: int) -> bool:
     ).exists()
 
 
-def attempt_questions(attempt: QuizAttempt) -> list[tuple[Question, list[Choice]]]:
-    """The attempt's questions and their choices in the frozen order. Two queries."""
+def attempt_questions(
+    attempt: QuizAttempt, *, known: dict[int, Question] | None = None
+) -> list[tuple[Question, list[Choice]]]:
+    """The attempt's questions and their choices in the frozen order. Two queries, one when
+    `known` (questions already read, e.g. with the answers) holds them all."""
     ids = [int(pk) for pk in attempt.question_order]
-    questions = Question.objects.prefetch_related("choices").in_bulk(ids)
+    questions = dict(known or {})
+    missing = [pk for pk in ids if pk not in questions]
+    if missing:
+        questions.update(Question.objects.in_bulk(missing))
+    prefetch_related_objects(list(questions.values()), "choices")
     drawn = []
     for pk in ids:
         question = questions.get(pk)
@@ -346,8 +488,14 @@ def attempt_question_row(question: Question, choices: list[Choice]) -> dict[str,
 def attempt_row(attempt: QuizAttempt, *, with_result: bool = True) -> dict[str, Any]:
     """An adaptive attempt lists only the questions it served (answered), in answer order."""
     adaptive = attempt.mode == AttemptMode.ADAPTIVE
-    answers = list(UserAnswer.objects.filter(attempt=attempt).order_by("id")) if with_result else []
-    drawn = attempt_questions(attempt) if answers or not adaptive else []
+    answers = (
+        list(UserAnswer.objects.filter(attempt=attempt).select_related("question").order_by("id"))
+        if with_result
+        else []
+    )
+    # The answered questions come with their answers: a finished attempt is two queries.
+    known = {a.question_id: a.question for a in answers}
+    drawn = attempt_questions(attempt, known=known) if answers or not adaptive else []
     if adaptive:
         by_id = {q.pk: (q, choices) for q, choices in drawn}
         drawn = [by_id[a.question_id] for a in answers if a.question_id in by_id]

@@ -2,8 +2,9 @@
 
 Every socket of a web process shares one publisher per event loop: events that arrive while a
 write is in flight are written together by the next one (one XADD pipeline), so a thousand
-events a second cost a few hundred round trips, not a thousand thread hops. Writes run on a
-private thread, never on the thread that `database_sync_to_async` shares with the ORM.
+events a second cost a few hundred round trips, not a thousand thread hops. Writes to Redis run
+on a private thread, never on the thread that `database_sync_to_async` shares with the ORM;
+the in-process stream (embedded) is appended to on the loop itself.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from studymate_api.streaming import get_stream_processor
+from studymate_api.streaming import InMemoryStreamBackend, get_stream_processor
 
 from .streams import ACTIVITY_STREAM
 
@@ -49,9 +50,13 @@ class ActivityPublisher:
         events = [event for event, _done in batch]
         processor = get_stream_processor()
         try:
-            await self._loop.run_in_executor(
-                _executor, processor.publish_many, ACTIVITY_STREAM, events
-            )
+            if isinstance(processor.backend, InMemoryStreamBackend):
+                # No I/O to wait for (embedded): a thread hop would cost more than the append.
+                processor.publish_many(ACTIVITY_STREAM, events)
+            else:
+                await self._loop.run_in_executor(
+                    _executor, processor.publish_many, ACTIVITY_STREAM, events
+                )
         except Exception as error:
             for _event, done in batch:
                 if not done.done():

@@ -45,19 +45,12 @@ FEEDBACK_KEPT: Final = 50  # the newest feedback a session keeps (and its report
 
 
 class RealTimeLearningAnalyzer:
-    """Namespace of the analyzer's pure functions (the name the platform documents)."""
+    """Where a session's analysis starts (the name the platform documents); events are applied
+    with `apply_event` and read with `metrics_of`."""
 
     @staticmethod
     def start(started_at: float) -> AnalyzerState:
         return AnalyzerState(started_at=started_at, as_of=started_at)
-
-    @staticmethod
-    def apply(state: AnalyzerState, event: Event, profile: LearnerProfile) -> list[Feedback]:
-        return apply_event(state, event, profile)
-
-    @staticmethod
-    def metrics(state: AnalyzerState, profile: LearnerProfile) -> Metrics:
-        return metrics_of(state, profile)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,10 +104,29 @@ def meta_load(session_id: str) -> SessionMeta | bool | None:
 def metas_load(session_ids: Iterable[str]) -> dict[str, SessionMeta | bool]:
     """Like `meta_load` for many sessions in one round trip; unknown ones are left out."""
     keys = {_key(session_id, "meta"): session_id for session_id in session_ids}
-    found: dict[str, SessionMeta | bool] = {}
-    for key, raw in cache.get_many(list(keys)).items():
-        found[keys[key]] = False if raw.get("ended") else SessionMeta.from_dict(raw)
-    return found
+    return {keys[key]: _meta_or_ended(raw) for key, raw in cache.get_many(list(keys)).items()}
+
+
+def live_states_load(
+    session_ids: Iterable[str],
+) -> tuple[dict[str, SessionMeta | bool], dict[str, AnalyzerState]]:
+    """`metas_load` and the stored analyzer states of the same sessions in one round trip
+    (the analyzer's read of a batch); sessions without a stored state are left out."""
+    ids = list(session_ids)
+    meta_keys = {_key(session_id, "meta"): session_id for session_id in ids}
+    analysis_keys = {_key(session_id, "analysis"): session_id for session_id in ids}
+    stored = cache.get_many([*meta_keys, *analysis_keys])
+    metas = {meta_keys[key]: _meta_or_ended(stored[key]) for key in meta_keys if key in stored}
+    analyses = {
+        analysis_keys[key]: AnalyzerState.from_dict(stored[key])
+        for key in analysis_keys
+        if key in stored
+    }
+    return metas, analyses
+
+
+def _meta_or_ended(raw: Mapping[str, Any]) -> SessionMeta | bool:
+    return False if raw.get("ended") else SessionMeta.from_dict(raw)
 
 
 def state_forget(session_id: str) -> None:
@@ -120,8 +139,13 @@ def state_forget(session_id: str) -> None:
 
 
 def analysis_store_many(states: Mapping[str, AnalyzerState]) -> None:
-    if states:
-        values = {_key(sid, "analysis"): state.as_dict() for sid, state in states.items()}
+    values = {_key(sid, "analysis"): state.as_dict() for sid, state in states.items()}
+    if len(values) == 1:
+        # The usual batch at a few events a second: one SET, where django-redis' `set_many`
+        # wraps even one key in MULTI/EXEC (three commands).
+        [(key, value)] = values.items()
+        cache.set(key, value, STATE_TTL_SECONDS)
+    elif values:
         cache.set_many(values, STATE_TTL_SECONDS)
 
 

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studymate_api.ai import AIThrottled
-from studymate_api.core.conditional import etag_cached
+from studymate_api.core.conditional import ReadAheadMixin, etag_cached
 from studymate_api.core.errors import (
     AuthenticationFailed,
     Conflict,
@@ -49,6 +49,7 @@ from .caching import (
     progress_cache,
     progress_tag,
     settings_tag,
+    subject_page_key,
     subjects_cache,
 )
 from .models import StudyGoal, StudySummary
@@ -109,13 +110,29 @@ def _user(request: Request) -> User:
 # --- subjects -----------------------------------------------------------------------------------
 
 
-class SubjectListApi(APIView):
+def _subject_page_keys(request: Request, user: User) -> list[str]:
+    """The cached page this request will read: read ahead with its authentication (the page
+    needs only the user's id). A bad query names nothing; the view then refuses it."""
+    try:
+        filters = selectors.SubjectFilters(**_query_values(_SUBJECT_FILTERS, request))
+        page = page_request(request.query_params)
+    except (ValidationError, NotFound):
+        return []
+    return [subject_page_key(user=user, filters=filters, page=page)]
+
+
+class SubjectListApi(ReadAheadMixin, APIView):
     @extend_schema(
         operation_id="study_subjects_list",
         parameters=[SubjectListQuerySerializer, *PAGE_PARAMETERS],
         responses={200: SubjectPageSerializer},
     )
-    @etag_cached(tags=[SUBJECTS_TAG], cache=subjects_cache)
+    @etag_cached(
+        tags=[SUBJECTS_TAG],
+        cache=subjects_cache,
+        read_ahead=_subject_page_keys,
+        keep_responses=True,
+    )
     def get(self, request: Request) -> HttpResponse:
         """List subjects
 
@@ -251,9 +268,8 @@ class SummaryGenerateApi(APIView):
         """
         data = validated(SummaryRequestInputSerializer, request.data)
         user = _user(request)
+        # As generated already when the commit hooks ran the generation (eager Celery).
         summary = services.summary_request(user=user, **data)
-        # Read again: the commit hooks may have generated it already.
-        summary = selectors.summary_get(user=user, summary_id=summary.pk)
         headers = location(request, "study:summary", summary_id=summary.pk)
         return Response(_summary_data(summary), status=status.HTTP_202_ACCEPTED, headers=headers)
 

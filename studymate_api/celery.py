@@ -1,8 +1,11 @@
 """The Celery application. Tasks live in each app's `tasks.py` and are found automatically."""
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studymate_api.settings")
 
@@ -16,3 +19,14 @@ from studymate_api.observability.tracing import connect_worker_tracing  # noqa: 
 # The request id travels in task headers; tracing starts in each worker process (when set).
 connect_task_signals()
 connect_worker_tracing()
+
+
+@task_postrun.connect
+def release_database_connections(sender: Any = None, **_: Any) -> None:
+    """After a task, what the end of a request does: a healthy connection goes back to the pool
+    (kept open for the next task; CELERY_DB_REUSE_MAX stops Celery's fixup from closing the
+    pool), one whose errors left it unusable is closed. Eager tasks run inside their caller's
+    request or transaction, which owns the connection."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    close_old_connections()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,13 +14,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from studymate_api.core.errors import ApplicationError
 
 from .models import CreditLedger, CreditPack, Discount, Payment, SubscriptionPlan, WebhookEvent
 from .services.credits import credits_adjust
 from .services.discounts import discount_mirror_to_stripe
 from .services.plans import pack_sync_to_stripe, plan_sync_to_stripe
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _report_sync(
@@ -142,8 +144,7 @@ class CreditLedgerAdmin(admin.ModelAdmin[CreditLedger]):
         return False
 
     def save_model(self, request: HttpRequest, obj: CreditLedger, form: Any, change: bool) -> None:
-        admin_user = request.user
-        assert isinstance(admin_user, User)
+        admin_user = cast("User", request.user)  # the admin site lets only staff users in
         entry = credits_adjust(user=obj.user, delta=obj.delta, note=obj.reference, admin=admin_user)
         obj.pk = entry.pk
         obj.balance_after = entry.balance_after

@@ -13,7 +13,9 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from studymate_api.ai import credit_hook, set_credit_hook
+from notifications.migrations._seed_templates import TEMPLATES
+from notifications.models import NotificationTemplate
+from studymate_api.ai import credits_port
 from studymate_api.celery import app as celery_app
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -53,6 +55,35 @@ def redis_url_for_worker(url: str, index: int) -> str:
     return urlunsplit(parts._replace(path=f"/{database + index}"))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The test databases are built without migrations, so the data migrations' rows are
+    added here: every test that sends a notification finds its template, as in production
+    (without one, sending is skipped with a log line and a broken integration goes unseen)."""
+    with django_db_blocker.unblock():
+        seed_notification_templates()
+
+
+@pytest.fixture(autouse=True)
+def _notification_templates_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests empty every table when they end: seed again for the ones that
+    follow on the same database."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        seed_notification_templates()
+
+
+def seed_notification_templates() -> None:
+    """What migration notifications/0002 seeds, unless the rows are there already."""
+    NotificationTemplate.objects.bulk_create(
+        (NotificationTemplate(**fields) for fields in TEMPLATES), ignore_conflicts=True
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Throttle counters and cached values must not leak from one test into the next."""
@@ -75,9 +106,9 @@ def _clear_cache() -> None:
 def _keep_credit_hook() -> Iterator[None]:
     """Billing installs the AI gateway's credit hook at start; a test that swaps it must not
     leave the next test free of charge (or charging with a test's hook)."""
-    installed = credit_hook()
+    installed = credits_port.get()
     yield
-    set_credit_hook(installed)
+    credits_port.provide(installed)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..kinds import Channel
 from .base import PermanentFailure, Sender, Skip, TemporaryFailure
 from .email import EmailSender
-from .in_app import InAppSender, notification_event, user_group
+from .in_app import InAppSender, notification_event
 from .push import PushSender
 from .sms import SmsSender
 
@@ -23,5 +23,4 @@ __all__ = [
     "Skip",
     "TemporaryFailure",
     "notification_event",
-    "user_group",
 ]

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
-from realtime.broadcast import layer_message, learner_group
+from realtime.services.push import learner_push
 
 from ..models import DeliveryAttempt
 from .base import Skip, TemporaryFailure
-
-
-def user_group(user_id: int) -> str:
-    return learner_group(user_id)
 
 
 def notification_event(delivery: DeliveryAttempt) -> dict[str, Any]:
@@ -39,12 +32,11 @@ def notification_event(delivery: DeliveryAttempt) -> dict[str, Any]:
 
 class InAppSender:
     def send(self, delivery: DeliveryAttempt) -> dict[str, Any]:
-        layer = get_channel_layer()
-        if layer is None:
-            raise Skip("no channel layer is configured")
-        group = user_group(delivery.notification.user_id)
+        user_id = delivery.notification.user_id
         try:
-            async_to_sync(layer.group_send)(group, layer_message(notification_event(delivery)))
+            group = learner_push(user_id=user_id, event=notification_event(delivery))
         except (OSError, TimeoutError) as exc:
             raise TemporaryFailure(f"channel layer: {exc}") from exc
+        if group is None:
+            raise Skip("no channel layer is configured")
         return {"group": group}

@@ -62,11 +62,19 @@ def fcm_message(token: str, content: dict[str, Any], data: dict[str, Any]) -> di
     }
 
 
+NOT_CONFIGURED = "push is not configured (FCM_SERVICE_ACCOUNT_JSON)"
+
+
 class PushSender:
+    def unavailable(self) -> str | None:
+        """Why no push can go out at all (`notify` then records the delivery skipped at once,
+        with no task), or None."""
+        return None if settings.FCM_SERVICE_ACCOUNT else NOT_CONFIGURED
+
     def send(self, delivery: DeliveryAttempt) -> dict[str, Any]:
         info = settings.FCM_SERVICE_ACCOUNT
         if not info:
-            raise Skip("push is not configured (FCM_SERVICE_ACCOUNT_JSON)")
+            raise Skip(NOT_CONFIGURED)
         reached: list[int] = list(delivery.detail.get("reached", []))
         devices = [
             d

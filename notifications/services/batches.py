@@ -18,11 +18,11 @@ import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from studymate_api.core.errors import Conflict
+from study.selectors import learner_ids_studied_since, subject_learners
+from subscription.selectors.plans import subscriber_ids_on_plan
 
 from ..models import BatchStatus, DeliveryStatus, NotificationBatch, Segment
 from ..rendering import TemplateMissing
@@ -45,33 +45,15 @@ def batch_targets(batch: NotificationBatch) -> QuerySet[User]:
     """The segment's active learners (staff excluded), in id order."""
     users = get_user_model().objects.filter(is_active=True, is_staff=False)
     if batch.segment == Segment.SUBJECT:
-        users = users.filter(
-            Q(study_progress__subject_id=batch.subject_id) | Q(subjects__pk=batch.subject_id)
-        )
+        assert batch.subject_id is not None  # the model's constraint for this segment
+        users = users.filter(subject_learners(subject_id=batch.subject_id))
     elif batch.segment == Segment.INACTIVE:
-        users = _inactive(users, batch.inactive_days or 0)
+        since = timezone.now() - datetime.timedelta(days=batch.inactive_days or 0)
+        # No study logged since then (learners who never studied included).
+        users = users.exclude(pk__in=learner_ids_studied_since(since=since))
     elif batch.segment == Segment.PLAN:
-        users = users.filter(_plan_filter(batch.plan))
+        users = users.filter(pk__in=subscriber_ids_on_plan(plan_code=batch.plan))
     return users.distinct().order_by("pk")
-
-
-def _inactive(users: QuerySet[Any], days: int) -> QuerySet[Any]:
-    """No study logged in the last `days` days (learners who never studied included)."""
-    since = timezone.now() - datetime.timedelta(days=days)
-    annotated: QuerySet[Any] = users.annotate(last_study=Max("study_logs__studied_at"))
-    return annotated.filter(Q(last_study__isnull=True) | Q(last_study__lt=since))
-
-
-def _plan_filter(plan: str) -> Q:
-    """Learners whose active subscription is on `plan` (the subscription app's models)."""
-    from django.apps import apps
-
-    try:
-        apps.get_model("subscription", "UserSubscription")
-    except LookupError:
-        raise Conflict(_("Plans are not available on this server.")) from None
-    entitled = ("trialing", "active", "past_due")  # subscription.models.ENTITLED_STATUSES
-    return Q(subscriptions__plan__code=plan, subscriptions__status__in=entitled)
 
 
 def batch_start(*, batch_id: int) -> int | None:

@@ -48,6 +48,13 @@ def delivery_run(*, delivery_id: int) -> DeliveryResult:
     delivery = _claim(delivery_id)
     if delivery is None:
         return NOT_CLAIMED
+    return delivery_send_claimed(delivery)
+
+
+def delivery_send_claimed(delivery: DeliveryAttempt) -> DeliveryResult:
+    """Send a delivery this worker holds the claim of (`sending`, its `claimed_at`), with its
+    notification loaded, and settle it: one UPDATE."""
+    delivery_id = delivery.pk
     sender = SENDERS[delivery.channel]
     try:
         detail = sender.send(delivery)

@@ -10,11 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from personalization.selectors.profile import streak_risk_get
-from study.selectors import local_date
+from study.selectors import (
+    learner_ids_on_streak,
+    learner_ids_studied_on_or_after,
+    local_date,
+    study_week,
+)
 
 from ..kinds import Kind
 from .recipients import recipient_for
@@ -91,12 +96,7 @@ def streak_risk_send(*, now: datetime.datetime | None = None) -> int:
     passed), so the push says what their profile analysis says."""
     now = now or timezone.now()
     recent = now.date() - datetime.timedelta(days=2)
-    users = (
-        _learners()
-        .filter(study_progress__streak_days__gte=1)
-        .annotate(last_day=Max("study_progress__last_study_date"))
-        .filter(last_day__gte=recent)
-    )
+    users = _learners().filter(pk__in=learner_ids_on_streak(studied_since=recent))
     sent = 0
     for user in _in_chunks(users):
         recipient = recipient_for(user)
@@ -127,11 +127,8 @@ def digest_send(*, now: datetime.datetime | None = None) -> int:
     """On the digest weekday from the digest hour (local): last week's study, Monday to
     Sunday, to every learner who studied in it."""
     now = now or timezone.now()
-    users = (
-        _learners()
-        .filter(study_logs__local_date__gte=now.date() - datetime.timedelta(days=15))
-        .distinct()
-    )
+    studied = learner_ids_studied_on_or_after(day=now.date() - datetime.timedelta(days=15))
+    users = _learners().filter(pk__in=studied)
     sent = 0
     for user in _in_chunks(users):
         recipient = recipient_for(user)
@@ -142,7 +139,7 @@ def digest_send(*, now: datetime.datetime | None = None) -> int:
         ):
             continue
         this_monday = local_now.date() - datetime.timedelta(days=local_now.weekday())
-        context = weekly_digest_context(user, this_monday - datetime.timedelta(days=7))
+        context = study_week(user=user, week_start=this_monday - datetime.timedelta(days=7))
         if not context["total_minutes"]:
             continue
         _notification, created = notify_recipient(
@@ -153,23 +150,3 @@ def digest_send(*, now: datetime.datetime | None = None) -> int:
         )
         sent += created
     return sent
-
-
-def weekly_digest_context(user: User, week_start: datetime.date) -> dict[str, Any]:
-    week_end = week_start + datetime.timedelta(days=6)
-    logs = user.study_logs.filter(local_date__range=(week_start, week_end))
-    by_subject = (
-        logs.values("subject__name")
-        .annotate(minutes=Sum("minutes"))
-        .order_by("-minutes", "subject__name")
-    )
-    totals = logs.aggregate(minutes=Sum("minutes"), sessions=Count("id"))
-    return {
-        "week_start": week_start.isoformat(),
-        "week_end": week_end.isoformat(),
-        "total_minutes": totals["minutes"] or 0,
-        "sessions": totals["sessions"],
-        "subjects": [
-            {"name": row["subject__name"], "minutes": row["minutes"]} for row in by_subject
-        ],
-    }

@@ -1,7 +1,10 @@
 """`notify`: the one way anything in the platform reaches a learner.
 
 Rendering, preferences, quiet hours and de-duplication happen here, in the caller's
-transaction; the deliveries (one row and one task per channel) go out after commit.
+transaction, in two statements and no savepoint (the notification, its deliveries; the
+templates come from the cache); the deliveries (one row per channel) go out after
+commit: the in-app one pushed by this process, the others by one task each. A channel that cannot
+send at all (push without FCM) is recorded skipped at once.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from ..channels import SENDERS
 from ..kinds import DEFAULT_CHANNELS, QUIET_CHANNELS, Channel
 from ..models import DeliveryAttempt, DeliveryStatus, Notification
 from ..quiet_hours import quiet_until
 from ..rendering import Rendered, pick_template, render, template_for, templates_of
+from .delivery import delivery_send_claimed
 from .preferences import channel_enabled
 from .recipients import Recipient, recipient_for
 
@@ -61,25 +66,56 @@ def notify_recipient(
 ) -> tuple[Notification, bool]:
     """`notify` for a recipient already loaded; says whether a notification was created."""
     rendered = render(template_for(kind, recipient.language), _full_context(recipient, context))
-    with transaction.atomic():
-        if dedup_key is not None:
-            existing = _existing(recipient, dedup_key)
-            if existing is not None:
-                return existing, False
-        try:
-            with transaction.atomic():
-                notification = _store(recipient, kind, context, rendered, dedup_key)
-        except IntegrityError:
-            # A concurrent notify with the same key won; theirs is the one.
+    # No savepoint: nothing here fails at the database (a duplicate key inserts nothing), so
+    # inside the caller's transaction (the outbox's) this adds no statement of its own.
+    with transaction.atomic(savepoint=False):
+        notification = Notification(
+            **notification_fields(recipient, kind, context, rendered, dedup_key)
+        )
+        if not _insert_unless_duplicate(notification):
+            # The learner has this key already (a repeat, or a concurrent notify won).
             existing = _existing(recipient, dedup_key) if dedup_key else None
             if existing is None:
-                raise
+                raise IntegrityError(f"notification {kind!r} was neither stored nor found")
             return existing, False
-        deliveries = _plan(notification, recipient, rendered, channels, timezone.now())
+        now = timezone.now()
+        deliveries = _plan(notification, recipient, rendered, channels, now)
+        in_app = _claim_in_app(deliveries, now)
         DeliveryAttempt.objects.bulk_create(deliveries)
         due = pending_schedule(deliveries)
-        transaction.on_commit(lambda: enqueue_deliveries(due), robust=True)
+        transaction.on_commit(lambda: _deliver(in_app, due), robust=True)
     return notification, True
+
+
+def _claim_in_app(
+    deliveries: list[DeliveryAttempt], now: datetime.datetime
+) -> list[DeliveryAttempt]:
+    """The in-app deliveries due now, stored already claimed by this process: after commit it
+    pushes them itself (a message on the channel layer, no network wait) and settles each with
+    one UPDATE, no task, no claim round trip. Should the process die first, the claim's lease
+    runs out and the `deliver_due` sweep sends them, as for any claimed delivery."""
+    claimed = []
+    for delivery in deliveries:
+        due_now = delivery.scheduled_for <= now
+        if (
+            delivery.channel == Channel.IN_APP
+            and delivery.status == DeliveryStatus.PENDING
+            and due_now
+        ):
+            delivery.status = DeliveryStatus.SENDING
+            delivery.claimed_at = now
+            delivery.attempts = 1
+            claimed.append(delivery)
+    return claimed
+
+
+def _deliver(claimed: list[DeliveryAttempt], due: list[tuple[int, str]]) -> None:
+    retries = []
+    for delivery in claimed:
+        result = delivery_send_claimed(delivery)
+        if result.retry_at is not None:
+            retries.append((delivery.pk, result.retry_at.isoformat()))
+    enqueue_deliveries([*due, *retries])
 
 
 def notify_many(
@@ -125,16 +161,31 @@ def _existing(recipient: Recipient, dedup_key: str) -> Notification | None:
     return Notification.objects.filter(user=recipient.user, dedup_key=dedup_key).first()
 
 
-def _store(
-    recipient: Recipient,
-    kind: str,
-    context: Mapping[str, Any],
-    rendered: Rendered,
-    dedup_key: str | None,
-) -> Notification:
-    return Notification.objects.create(
-        **notification_fields(recipient, kind, context, rendered, dedup_key)
+def _insert_unless_duplicate(notification: Notification) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: False (nothing stored) when the learner
+    already has the notification's dedup key. One statement, no savepoint, whatever happens."""
+    meta = Notification._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [
+        field.get_db_prep_save(field.pre_save(notification, True), connection) for field in fields
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Identifiers from the model's metadata, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        f" ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    notification.pk = row[0]
+    notification._state.adding = False
+    notification._state.db = connection.alias
+    return True
 
 
 def notification_fields(
@@ -189,18 +240,29 @@ def plan_deliveries(
     deliveries = []
     for channel in wanted:
         allowed = channel_enabled(recipient.preference, notification.kind, channel)
+        # A channel that cannot send at all (not configured) is skipped now, not by a task.
+        unavailable = _unavailable(channel) if allowed else None
         held = quiet_end if channel in QUIET_CHANNELS and quiet_end else None
         deliveries.append(
             DeliveryAttempt(
                 notification=notification,
                 channel=channel,
-                status=DeliveryStatus.PENDING if allowed else DeliveryStatus.SKIPPED,
-                last_error="" if allowed else DISABLED_REASON,
+                status=DeliveryStatus.PENDING
+                if allowed and not unavailable
+                else DeliveryStatus.SKIPPED,
+                last_error=DISABLED_REASON if not allowed else unavailable or "",
                 scheduled_for=held or now,
                 detail={"content": channel_content(channel, rendered)} if allowed else {},
             )
         )
     return deliveries
+
+
+def _unavailable(channel: str) -> str | None:
+    """Why the channel cannot send at all (see `PushSender.unavailable`), or None."""
+    check = getattr(SENDERS[channel], "unavailable", None)
+    reason = check() if check is not None else None
+    return str(reason) if reason else None
 
 
 def _channels(kind: str, channels: Sequence[str] | None) -> list[str]:

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from quiz.models import AnswerStatus, UserAnswer
-from study.models import Subject
-from study.selectors import progress_list, subject_visibility, summary_list
+from quiz.selectors import answer_subject_topics
+from study.selectors import progress_list, subject_list, summary_list
 
 from .. import knowledge
 from ..models import LearnerAbility, LearnerSkillState
@@ -39,15 +38,12 @@ class LearnerContext:
     started: set[int]  # subjects with progress, summaries or answers
     _names: dict[int, str | None] = field(default_factory=dict)
 
-    def learner_in(self, subject_id: int | None) -> knowledge.Learner:
-        return self.abilities.get(subject_id) or knowledge.Learner()
-
     def visible_names(self, subject_ids: set[int]) -> dict[int, str]:
         """Names of the subjects the learner may see among these; memoized, one query for the
         ones not asked about before. Another learner's private subject is simply absent."""
         missing = subject_ids - set(self._names)
         if missing:
-            rows = Subject.objects.filter(subject_visibility(self.user), pk__in=missing)
+            rows = subject_list(user=self.user).filter(pk__in=missing)
             found = dict(rows.values_list("id", "name"))
             self._names.update({pk: found.get(pk) for pk in missing})
         return {pk: name for pk in subject_ids if (name := self._names.get(pk)) is not None}
@@ -83,18 +79,8 @@ def learner_context(user: User) -> LearnerContext:
 def _skill_subjects(user: User) -> dict[str, dict[int | None, str | None]]:
     """Which subjects each skill was practised in: the distinct (subject, topics) pairs of the
     learner's graded answers, named as the knowledge update names skills."""
-    pairs = (
-        UserAnswer.objects.filter(
-            attempt__user=user, status=AnswerStatus.GRADED, is_correct__isnull=False
-        )
-        .order_by()  # the default ordering's columns would take part in DISTINCT
-        .values_list(
-            "question__quiz__subject_id", "question__quiz__subject__name", "question__topics"
-        )
-        .distinct()
-    )
     found: dict[str, dict[int | None, str | None]] = defaultdict(dict)
-    for subject_id, subject_name, topics in pairs:
+    for subject_id, subject_name, topics in answer_subject_topics(user=user):
         for skill in answer_skills(topics, subject_name):
             found[skill][subject_id] = subject_name
     return dict(found)

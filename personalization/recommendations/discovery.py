@@ -20,13 +20,11 @@ import json
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from quiz.models import Quiz, QuizAttempt
-from study.models import Subject
-from study.selectors import subject_popular, subject_visibility
+from quiz.selectors import quiz_popular
+from study.selectors import SubjectFilters, subject_list, subject_popular
 
 from .. import knowledge
 from .context import MIN_EVIDENCE, LearnerContext
@@ -82,11 +80,13 @@ def similar_subjects(ctx: LearnerContext) -> list[Recommendation]:
     if not strengths:
         return []
     index = public_subject_index()
-    visible = Subject.objects.filter(subject_visibility(ctx.user))
+    visible = subject_list(user=ctx.user)
     liked = [
         subject_text(row) for row in visible.filter(pk__in=strengths).values_list(*TEXT_FIELDS)
     ]
-    own = Subject.objects.filter(created_by=ctx.user, is_public=False).exclude(pk__in=ctx.started)
+    # Visible and not public: the learner's own private subjects.
+    private = subject_list(user=ctx.user, filters=SubjectFilters(is_public=False))
+    own = private.exclude(pk__in=ctx.started)
     own_rows = own.order_by("-updated_at", "-id").values_list(*TEXT_FIELDS)[:CANDIDATE_POOL]
     own_texts = [subject_text(row) for row in own_rows]
     vectors = dict(index.vectors)
@@ -194,15 +194,7 @@ def _learners_reason(count: int) -> str:
 def popular_quizzes(ctx: LearnerContext) -> list[Recommendation]:
     """Other learners' public quizzes the learner has not taken, by how many learners took
     them. One query."""
-    taken = QuizAttempt.objects.filter(user=ctx.user).values("quiz_id")
-    quizzes = list(
-        Quiz.objects.filter(is_public=True)
-        .exclude(owner=ctx.user)
-        .exclude(pk__in=taken)
-        .annotate(learners=Count("attempts__user", distinct=True))
-        .order_by("-learners", "-created_at", "-id")
-        .values("id", "title", "difficulty", "learners")[:POPULAR_QUIZZES]
-    )
+    quizzes = quiz_popular(user=ctx.user, limit=POPULAR_QUIZZES)
     most = max((q["learners"] for q in quizzes), default=0)
     return [
         Recommendation(

@@ -6,7 +6,9 @@ from: the learner's model (`personalization_user_tag`: graded answers, reviews, 
 their study data and the subjects they can see (`study_learner_cache_tags`). Both endpoints
 rank that one cached list: all of it, or only the suggestions that lead to a subject. What
 changes without a write of this learner or of subjects (a review falling due, another learner's
-new public quiz) shows up when the value expires (the `recommendations` namespace's TTL).
+new public quiz, other learners starting a subject, which moves its popularity) shows up when the
+value expires (the `recommendations` namespace's TTL): another learner's summary or study time
+leaves this learner's cached list alone.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import get_language
 
-from study.models import Subject
-from study.selectors import study_learner_cache_tags, subject_row, subject_visibility
+from study.selectors import study_learner_cache_tags, subject_list, subject_row
 from studymate_api.cache import TaggedCache
 
 from ..caching import personalization_user_tag
@@ -93,7 +94,7 @@ def _with_subjects(user: User, found: Sequence[Recommendation]) -> list[Recommen
     """Sets `item.subject` (the subject row, or None). One query. A suggestion of a subject
     the learner may not see (made private since it was read) is dropped."""
     ids = {r.subject_id for r in found if r.subject_id is not None}
-    visible = Subject.objects.filter(subject_visibility(user), pk__in=ids) if ids else []
+    visible = subject_list(user=user).filter(pk__in=ids) if ids else []
     rows = {subject.pk: subject_row(subject) for subject in visible}
     kept = []
     for recommendation in found:

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, QuerySet, Sum
 
-from study.models import Subject
+from study.selectors import subject_public_list
 
 from .similarity import Idf, SubjectText, Vector, inverse_document_frequency, tfidf_vector
+
+if TYPE_CHECKING:
+    from study.models import Subject
 
 # The public subjects indexed: the most recently updated ones.
 INDEX_SIZE = 2000
@@ -37,7 +41,7 @@ _current: SubjectIndex | None = None
 
 def public_subject_index() -> SubjectIndex:
     global _current  # the per-process index, replaced whole, never mutated
-    public = Subject.objects.filter(is_public=True).order_by()
+    public = subject_public_list()
     summary = public.aggregate(count=Count("id"), ids=Sum("id"), latest=Max("updated_at"))
     signature = (summary["count"], summary["ids"], str(summary["latest"]))
     current = _current

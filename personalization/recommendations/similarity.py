@@ -120,12 +120,6 @@ def tfidf_vector(subject: SubjectText, idf: Idf) -> Vector:
     return {term: w / norm for term, w in vector.items()} if norm else {}
 
 
-def tfidf_vectors(subjects: Sequence[SubjectText]) -> dict[int, Vector]:
-    """Each subject's normalized TF-IDF vector, with idf over `subjects`."""
-    idf = inverse_document_frequency(subjects)
-    return {subject.id: tfidf_vector(subject, idf) for subject in subjects}
-
-
 def cosine(a: Vector, b: Vector) -> float:
     """Dot product of two normalized vectors, over the terms they share (found in C)."""
     return sum(a[term] * b[term] for term in a.keys() & b.keys())

@@ -16,21 +16,23 @@ import datetime
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from quiz.models import Quiz
-from quiz.selectors import quiz_visibility
-from study.models import GoalStatus, StudyGoal
-from study.selectors import goal_list, local_date, user_timezone
+from quiz.selectors import quiz_newest_per_subject
+from study.selectors import goal_active_list, local_date, user_timezone
 
 from .. import knowledge
 from ..models import ReviewCard
 from ..selectors.knowledge import TARGET_BAND
 from .context import LearnerContext
 from .types import Recommendation, RecommendationType
+
+if TYPE_CHECKING:
+    from study.models import StudyGoal
 
 # Predicted success on a medium question below the target band's lower edge: a weak topic.
 WEAK_BELOW = TARGET_BAND[0]
@@ -189,16 +191,11 @@ def _with_practice_quizzes(
     """Adds `item.quiz`: the newest quiz of the subject the learner may take (public or
     their own), or None."""
     subject_ids = {r.subject_id for r in recommendations if r.subject_id is not None}
-    quizzes: dict[int, dict[str, object]] = {}
-    if subject_ids:
-        rows = (
-            Quiz.objects.filter(quiz_visibility(ctx.user), subject_id__in=subject_ids)
-            .order_by("-created_at", "-id")
-            .values("id", "title", "difficulty", "subject_id")[:PRACTICE_QUIZ_ROWS]
-        )
-        for row in rows:
-            quiz = {"id": row["id"], "title": row["title"], "difficulty": row["difficulty"]}
-            quizzes.setdefault(row["subject_id"], quiz)
+    quizzes = (
+        quiz_newest_per_subject(user=ctx.user, subject_ids=subject_ids, scanned=PRACTICE_QUIZ_ROWS)
+        if subject_ids
+        else {}
+    )
     return [
         replace(r, item={**r.item, "quiz": quizzes.get(r.subject_id) if r.subject_id else None})
         for r in recommendations
@@ -211,11 +208,7 @@ def _with_practice_quizzes(
 def goals_behind(ctx: LearnerContext) -> list[Recommendation]:
     """Active goals with a date still ahead whose logged minutes trail an even pace from the
     goal's creation to its date (in the learner's time zone). Three queries."""
-    goals = list(
-        goal_list(user=ctx.user, status=GoalStatus.ACTIVE).filter(target_date__isnull=False)[
-            :MAX_GOALS
-        ]
-    )
+    goals = list(goal_active_list(user=ctx.user).filter(target_date__isnull=False)[:MAX_GOALS])
     if not goals:
         return []
     zone = user_timezone(ctx.user)

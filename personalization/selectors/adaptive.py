@@ -10,7 +10,7 @@ from quiz.services import Candidate
 
 from .. import knowledge
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState
-from .knowledge import answer_skills
+from .knowledge import TARGET_BAND, answer_skills
 
 
 def predict_success(user_id: int, candidates: Sequence[Candidate]) -> list[float]:
@@ -55,3 +55,13 @@ def _items(question_ids: list[int]) -> dict[int, knowledge.Item]:
         gains += [0.0] * (knowledge.N_GAINS - len(gains))
         items[row.question_id] = knowledge.Item(row.difficulty, row.n, gains)
     return items
+
+
+class LearnerModelPredictor:
+    """The learner model as quiz's `SuccessPredictor` port (provided in
+    `PersonalizationConfig.ready`)."""
+
+    band = TARGET_BAND
+
+    def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]:
+        return predict_success(user_id, candidates)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quiz.models import AnswerStatus, Question, UserAnswer
+from quiz.selectors import answer_graded_get, question_topics
 
 from .. import knowledge
 from ..models import LearnerAbility, LearnerSkillState
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from quiz.models import UserAnswer
     from study.models import Subject
 
 DIFFICULTY_LEVELS = ("easy", "medium", "hard")
@@ -40,13 +41,11 @@ def answer_skills(topics: object, subject_name: str | None) -> tuple[str, ...]:
 
 def graded_answer_get(*, answer_id: int) -> GradedAnswer | None:
     """The answer as the knowledge model needs it; None unless it exists and is graded."""
-    answer = (
-        UserAnswer.objects.select_related("attempt", "question__quiz__subject")
-        .filter(pk=answer_id, status=AnswerStatus.GRADED, is_correct__isnull=False)
-        .first()
-    )
-    if answer is None:
-        return None
+    answer = answer_graded_get(answer_id=answer_id)
+    return None if answer is None else _graded(answer)
+
+
+def _graded(answer: UserAnswer) -> GradedAnswer:
     question, subject = answer.question, answer.question.quiz.subject
     return GradedAnswer(
         answer_id=answer.pk,
@@ -62,7 +61,7 @@ def graded_answer_get(*, answer_id: int) -> GradedAnswer | None:
 def subject_skills(*, subject: Subject) -> set[str]:
     """Every skill an answer in this subject can train (see `answer_skills`)."""
     skills = {subject.name[:200]}
-    for topics in Question.objects.filter(quiz__subject=subject).values_list("topics", flat=True):
+    for topics in question_topics(subject_id=subject.pk):
         skills.update(answer_skills(topics, subject.name))
     return skills
 

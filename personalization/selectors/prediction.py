@@ -23,9 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quiz.selectors import quiz_get
-from study.models import GoalStatus
-from study.selectors import goal_list
+from quiz.selectors import access_quiz
+from study.selectors import goal_active_list
 
 from .. import knowledge
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState
@@ -62,18 +61,6 @@ def _subject_ability(user: User, subject_id: int | None) -> LearnerAbility | Non
     return rows.filter(subject_id=subject_id).first()
 
 
-def question_success_probability(*, user: User, question: Question) -> float:
-    """P(the learner answers this question correctly). Three queries."""
-    subject = question.quiz.subject
-    skills = answer_skills(question.topics, subject.name if subject else None)
-    states = _skill_states(user, skills)
-    learner = learner_state(_subject_ability(user, question.quiz.subject_id))
-    row = ItemDifficulty.objects.filter(question=question).first()
-    return knowledge.predict(
-        learner, [states[s] for s in skills if s in states], item_state(question, row)
-    )
-
-
 @dataclass(frozen=True)
 class QuestionPrediction:
     question_id: int
@@ -96,7 +83,7 @@ class QuizPrediction:
 
 def quiz_prediction(*, user: User, quiz_id: int) -> QuizPrediction:
     """The learner's expected score on a quiz they can see (another's private quiz: 404)."""
-    quiz = quiz_get(user=user, quiz_id=quiz_id)
+    quiz = access_quiz(user=user, quiz_id=quiz_id)
     subject = quiz.subject
     questions = list(quiz.questions.all())
     skills = {q.pk: answer_skills(q.topics, subject.name if subject else None) for q in questions}
@@ -165,7 +152,7 @@ class GoalReadiness:
 
 def goal_readiness_list(*, user: User, today: datetime.date) -> list[GoalReadiness]:
     """Readiness of each active goal (see the module docstring). Two queries."""
-    goals = list(goal_list(user=user, status=GoalStatus.ACTIVE))
+    goals = list(goal_active_list(user=user))
     abilities = list(LearnerAbility.objects.filter(user=user, n__gt=0))
     return [_goal_readiness(goal, abilities, today) for goal in goals]
 

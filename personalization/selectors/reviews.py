@@ -9,8 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from quiz.models import Choice, ShowAnswers
-from quiz.selectors import attempt_in_progress, correct_answer
+from quiz.selectors import choice_list, correct_answer, question_answer_revealed, quiz_visibility
 from studymate_api.core.errors import NotFound
 
 from ..models import ReviewCard, ReviewKind, ReviewState
@@ -27,13 +26,13 @@ STATE_NAMES = {
 
 def _reviewable(user: User) -> QuerySet[ReviewCard]:
     """The learner's cards, minus questions of quizzes that are no longer visible to them."""
-    visible = Q(kind=ReviewKind.CONCEPT) | Q(question__quiz__is_public=True)
-    return ReviewCard.objects.filter(visible | Q(question__quiz__owner=user), user=user)
+    visible = Q(kind=ReviewKind.CONCEPT) | quiz_visibility(user, through="question__quiz")
+    return ReviewCard.objects.filter(visible, user=user)
 
 
 def review_due_list(*, user: User, now: datetime.datetime | None = None) -> QuerySet[ReviewCard]:
     """Cards due by `now` (default: now), the most overdue first. Three queries a page."""
-    choices = Prefetch("question__choices", queryset=Choice.objects.order_by("order", "id"))
+    choices = Prefetch("question__choices", queryset=choice_list())
     return (
         _reviewable(user)
         .filter(due__lte=now or timezone.now())
@@ -61,14 +60,7 @@ def review_answer_revealed(card: ReviewCard) -> bool:
     """Whether a reviewed question card may show its right answer: the quiz's `show_answers`
     decides, and "after finishing" waits until the learner has no attempt of it in progress."""
     question = card.question
-    if question is None:
-        return False
-    show = question.quiz.show_answers
-    if show == ShowAnswers.IMMEDIATELY:
-        return True
-    return show == ShowAnswers.AFTER_FINISH and not attempt_in_progress(
-        user=card.user, quiz_id=question.quiz_id
-    )
+    return question is not None and question_answer_revealed(user=card.user, question=question)
 
 
 def review_card_row(card: ReviewCard, *, reviewed: bool = False, reveal: bool = False) -> Any:

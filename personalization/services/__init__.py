@@ -1,6 +1,9 @@
 """Every write of the personalization domain, one module per concern."""
 
-from .knowledge import knowledge_update_from_answer
+from .knowledge import (
+    knowledge_update_from_answer,
+    knowledge_update_from_answers,
+)
 from .profile import (
     learning_pattern_update,
     learning_session_record,
@@ -8,16 +11,17 @@ from .profile import (
     learning_session_record_on_commit,
     profile_observe,
 )
-from .reviews import review_card_from_wrong_answer, review_card_rate, review_cards_from_summary
+from .reviews import review_card_rate, review_cards_from_summary, review_cards_from_wrong_answers
 
 __all__ = [
     "knowledge_update_from_answer",
+    "knowledge_update_from_answers",
     "learning_pattern_update",
     "learning_session_record",
     "learning_session_record_by_ids",
     "learning_session_record_on_commit",
     "profile_observe",
-    "review_card_from_wrong_answer",
     "review_card_rate",
     "review_cards_from_summary",
+    "review_cards_from_wrong_answers",
 ]

@@ -11,9 +11,10 @@ same transaction as the change, so a redelivered event or a repeated call change
 | `learning_session_record` | `session:<id>` when given | its `content_type`, if any | focus/100 |
 
 Study time logs only tell when the learner studies; they carry no format evidence. A finished
-quiz counts as reading for the format and feeds "when you score best"; its minutes are not added
-to the study hours (finishing also logs them as study time, which does). Likewise a session's
-minutes reach the study hours through the study time the realtime app logs for it.
+quiz counts as reading for the format and feeds "when you score best"; its minutes are added to
+the study hours from QuizCompleted alone (finishing logs them as study progress without a
+StudyTimeLogged). A session's minutes reach the study hours through the study time the realtime
+app logs for it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -96,9 +97,29 @@ def observation_at(
     counts_time: bool = True,
 ) -> learning_style.Observation:
     """An observation at `at`, its hour taken in the learner's time zone."""
+    return observation_in(
+        user_timezone(user),
+        at=at,
+        minutes=minutes,
+        content_type=content_type,
+        score_percent=score_percent,
+        counts_time=counts_time,
+    )
+
+
+def observation_in(
+    zone: datetime.tzinfo,
+    *,
+    at: datetime.datetime,
+    minutes: float,
+    content_type: str | None = None,
+    score_percent: float | None = None,
+    counts_time: bool = True,
+) -> learning_style.Observation:
+    """An observation at `at`, its hour taken in `zone` (the learner's, as an event told it)."""
     return learning_style.Observation(
         day=at.timestamp() / SECONDS_PER_DAY,
-        local_hour=at.astimezone(user_timezone(user)).hour,
+        local_hour=at.astimezone(zone).hour,
         minutes=minutes,
         style=CONTENT_STYLE.get(ContentType(content_type)) if content_type else None,
         outcome=None if score_percent is None else min(max(score_percent, 0.0), 100.0) / 100,
@@ -110,19 +131,33 @@ def profile_observe(
     *, user_id: int, observation: learning_style.Observation, key: str | None = None
 ) -> bool:
     """Folds one observation into the learner's evidence, once per `key`. Returns whether
-    it was applied. The profile row is locked, so concurrent observations serialize."""
-    with transaction.atomic():
-        if key is not None:
-            _, claimed = ProcessedActivity.objects.get_or_create(key=key[:120])
-            if not claimed:
-                return False
-        profile, _created = LearnerProfile.objects.select_for_update().get_or_create(
-            user_id=user_id
-        )
+    it was applied. The profile row is locked, so concurrent observations serialize; a first
+    profile is inserted by an upsert (were another one created in between, this observation
+    would win over it). Joins the caller's transaction (an outbox delivery) with no savepoint
+    of its own: the claim, the read and the write are three statements."""
+    with transaction.atomic(savepoint=False):
+        if key is not None and not _claim(key[:120]):
+            return False
+        profile = LearnerProfile.objects.select_for_update().filter(user_id=user_id).first()
+        if profile is None:
+            profile = LearnerProfile(user_id=user_id)
         evidence = learning_style.observe(profile_evidence(profile), observation)
         _store(profile, evidence)
         personalization_invalidate_on_commit(user_id)
     return True
+
+
+def _claim(key: str) -> bool:
+    """Whether this transaction claimed the activity: one statement, no savepoint."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(ProcessedActivity._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, processed_at) VALUES (%s, %s)"  # noqa: S608
+            " ON CONFLICT (key) DO NOTHING RETURNING id",
+            [key, now],
+        )
+        return cursor.fetchone() is not None
 
 
 def profile_evidence(profile: LearnerProfile) -> learning_style.Evidence:
@@ -156,19 +191,25 @@ def _store(profile: LearnerProfile, evidence: learning_style.Evidence) -> None:
         profile.evidence_at = datetime.datetime.fromtimestamp(
             evidence.day * SECONDS_PER_DAY, tz=datetime.UTC
         )
-    profile.save(
-        update_fields=[
-            "style_weights",
-            "style_counts",
-            "style_totals",
-            "hour_minutes",
-            "hour_score_sums",
-            "hour_score_counts",
-            "observations",
-            "evidence_at",
-            "updated_at",
-        ]
+    if not profile._state.adding:
+        profile.save(update_fields=_PROFILE_FIELDS)
+        return
+    LearnerProfile.objects.bulk_create(
+        [profile], update_conflicts=True, unique_fields=["user"], update_fields=_PROFILE_FIELDS
     )
+
+
+_PROFILE_FIELDS = [
+    "style_weights",
+    "style_counts",
+    "style_totals",
+    "hour_minutes",
+    "hour_score_sums",
+    "hour_score_counts",
+    "observations",
+    "evidence_at",
+    "updated_at",
+]
 
 
 def learning_pattern_update(

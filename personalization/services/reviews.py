@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import fsrs
-import structlog
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from study.selectors import study_settings_preferences, summary_key_concepts
-from studymate_api.ai import AIError, AITask, ConceptList, GenerateOptions, TextInput, generate
 
 from ..caching import personalization_invalidate_on_commit
 from ..models import ReviewCard, ReviewKind, ReviewLog, ReviewRating, ReviewSource, ReviewState
+from ..selectors.knowledge import GradedAnswer
 from ..selectors.reviews import review_card_locked
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from study.events import SummaryPayload
 
-logger = structlog.get_logger(__name__)
 
 RATINGS = {
     "again": ReviewRating.AGAIN,
@@ -62,9 +63,16 @@ def _fsrs_card(card: ReviewCard) -> fsrs.Card:
 
 
 def _apply_rating(
-    card: ReviewCard, rating: ReviewRating, *, at: datetime.datetime, source: str
+    card: ReviewCard,
+    rating: ReviewRating,
+    *,
+    at: datetime.datetime,
+    source: str,
+    retention: float | None = None,
 ) -> ReviewLog:
-    retention = study_settings_preferences(user=card.user).desired_retention
+    """`retention`: the learner's desired retention, when the caller has read it already."""
+    if retention is None:
+        retention = study_settings_preferences(user=card.user).desired_retention
     before = card.state
     scheduled, _log = review_scheduler(desired_retention=retention).review_card(
         _fsrs_card(card), fsrs.Rating(rating), review_datetime=_utc(at)
@@ -111,37 +119,59 @@ def review_card_rate(*, user: User, card_id: int, rating: str) -> ReviewCard:
     return card
 
 
-def review_card_from_wrong_answer(
-    *, user_id: int, question_id: int, subject_id: int | None
-) -> ReviewCard:
-    """A new card for a question answered wrong; answering it wrong again while it already has
-    a card is a lapse: rated "again" now. Call once per answer (the knowledge update claims
-    the answer first)."""
-    card, created = ReviewCard.objects.select_related("user").get_or_create(
-        user_id=user_id,
-        kind=ReviewKind.QUESTION,
-        question_id=question_id,
-        defaults={"subject_id": subject_id, "due": timezone.now()},
-    )
-    if not created:
-        _apply_rating(card, ReviewRating.AGAIN, at=timezone.now(), source=ReviewSource.QUIZ)
-    personalization_invalidate_on_commit(user_id)
-    return card
+def review_cards_from_wrong_answers(wrong: Iterable[GradedAnswer]) -> None:
+    """A new card for each question answered wrong, all in one INSERT; a question that already
+    has the learner's card lapses instead (rated "again" now). Call once per answer (the
+    knowledge update claims the answers first)."""
+    now = timezone.now()
+    cards = {
+        (answer.user_id, answer.question_id): ReviewCard(
+            user_id=answer.user_id,
+            kind=ReviewKind.QUESTION,
+            question_id=answer.question_id,
+            subject_id=answer.subject_id,
+            due=now,
+        )
+        for answer in wrong
+    }
+    if not cards:
+        return
+    created = set(_insert_new(list(cards.values()), returning=("user_id", "question_id")))
+    lapsed = [key for key in cards if key not in created]
+    if lapsed:
+        in_lapsed = Q()
+        for user_id, question_id in lapsed:
+            in_lapsed |= Q(user_id=user_id, question_id=question_id)
+        existing = ReviewCard.objects.select_related("user").filter(
+            in_lapsed, kind=ReviewKind.QUESTION
+        )
+        retention: dict[int, float] = {}
+        for card in existing.order_by("pk"):
+            if card.user_id not in retention:
+                preferences = study_settings_preferences(user=card.user)
+                retention[card.user_id] = preferences.desired_retention
+            _apply_rating(
+                card,
+                ReviewRating.AGAIN,
+                at=now,
+                source=ReviewSource.QUIZ,
+                retention=retention[card.user_id],
+            )
+    for user_id in sorted({user_id for user_id, _question in cards}):
+        personalization_invalidate_on_commit(user_id)
 
 
-def review_cards_from_summary(*, summary_id: int) -> int:
-    """A card for each key concept of a completed summary: its own list for key-concept
-    summaries, else the concepts the local (offline) extractor finds in the summary. Returns how
-    many cards were created; a repeat creates none."""
-    summary = summary_key_concepts(summary_id=summary_id)
+def review_cards_from_summary(*, summary_id: int, completed: SummaryPayload | None = None) -> int:
+    """A card for each key concept of a completed summary, as study lists them (no AI call of
+    ours; `completed`, its SummaryCompleted payload, spares reading the summary). Returns how
+    many cards were created; a repeat creates none. One INSERT: the unique constraint turns a
+    card the learner has into nothing."""
+    summary = summary_key_concepts(summary_id=summary_id, completed=completed)
     if summary is None:
         return 0
-    concepts = summary.concepts
-    if concepts is None:
-        concepts = _extract_concepts(summary.text or summary.source)
     now = timezone.now()
     cards = {}
-    for concept in concepts[:MAX_CONCEPTS_PER_SUMMARY]:
+    for concept in summary.concepts[:MAX_CONCEPTS_PER_SUMMARY]:
         text = concept.strip()[:200]
         key = text.casefold()
         if key and key not in cards:
@@ -155,32 +185,36 @@ def review_cards_from_summary(*, summary_id: int) -> int:
                 context=_context(text, summary.text, summary.source),
                 due=now,
             )
-    existing = set(
-        ReviewCard.objects.filter(
-            user_id=summary.user_id,
-            kind=ReviewKind.CONCEPT,
-            subject_id=summary.subject_id,
-            concept_key__in=list(cards),
-        ).values_list("concept_key", flat=True)
-    )
-    new = [card for key, card in cards.items() if key not in existing]
-    ReviewCard.objects.bulk_create(new, ignore_conflicts=True)
-    if new:
+    created = len(_insert_new(list(cards.values()), returning=("id",)))
+    if created:
         personalization_invalidate_on_commit(summary.user_id)
-    return len(new)
+    return created
 
 
-def _extract_concepts(text: str) -> tuple[str, ...]:
-    """The local provider's key-concept extraction: offline, free, no learner credits."""
-    if not text.strip():
-        return ()
-    options = GenerateOptions(provider="local", fallback=False)
-    try:
-        result = generate(AITask.KEY_CONCEPTS, TextInput(text), options=options)
-    except AIError:
-        logger.warning("review_concepts_extraction_failed", exc_info=True)
-        return ()
-    return tuple(result.structured(ConceptList).concepts)
+def _insert_new(cards: list[ReviewCard], *, returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING `returning` (column names): the rows of the
+    cards that were new. Django's bulk_create(ignore_conflicts=True) cannot say which."""
+    if not cards:
+        return []
+    meta = ReviewCard._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [
+        field.get_db_prep_save(field.pre_save(card, True), connection)
+        for card in cards
+        for field in fields
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    rows = ", ".join([row] * len(cards))
+    # Identifiers from the model's metadata, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows}"  # noqa: S608
+        f" ON CONFLICT DO NOTHING RETURNING {', '.join(quote(name) for name in returning)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _context(concept: str, *texts: str) -> str:

@@ -1,13 +1,11 @@
 """Every write of the quiz domain. Other apps import from here, never from the modules.
 
-Also the two extension points other apps plug into at start-up without quiz importing them:
-the `answer_graded` signal and `set_success_predictor` (see `quiz.adaptive`)."""
+What other apps hear of quiz is in `quiz.events` (AnswerGraded, QuizCompleted); the one port
+quiz asks through, for a learner model's predictions, is `success_predictor_port` (see
+`quiz.adaptive` and `studymate_api.ports`)."""
 
-from ..adaptive import Candidate, set_success_predictor
-from ..signals import answer_graded
+from ..adaptive import Candidate, SuccessPredictor, success_predictor_port
 from .attempts import (
-    QUIZ_ATTEMPT,
-    QUIZ_COMPLETED,
     answer_submit,
     attempt_finish,
     attempt_rescore,
@@ -30,12 +28,10 @@ from .generation import quiz_generate
 __all__ = [
     "ESSAY_CONFIDENCE_THRESHOLD",
     "QUESTION_FIELDS",
-    "QUIZ_ATTEMPT",
-    "QUIZ_COMPLETED",
     "QUIZ_FIELDS",
     "Candidate",
+    "SuccessPredictor",
     "answer_grade_manual",
-    "answer_graded",
     "answer_submit",
     "attempt_finish",
     "attempt_rescore",
@@ -49,5 +45,5 @@ __all__ = [
     "quiz_delete",
     "quiz_generate",
     "quiz_update",
-    "set_success_predictor",
+    "success_predictor_port",
 ]

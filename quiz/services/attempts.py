@@ -8,21 +8,22 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from study.models import MAX_LOG_MINUTES
-from study.selectors import subject_get
-from study.services import progress_log
+from study.selectors import user_timezone
+from study.services import MAX_LOG_MINUTES, progress_log
 from studymate_api.core.errors import Conflict, NotFound, ValidationFailed, validation_failed
-from studymate_api.cqrs import record_event
 from studymate_api.metrics import track_event
 
 from .. import grading
 from ..adaptive import attempt_length, is_adaptive
+from ..events import ANSWER_GRADED, QUIZ_COMPLETED, GradedAnswerPayload
 from ..models import (
     AnswerStatus,
     AttemptMode,
+    Choice,
     GradedBy,
     Question,
     QuestionType,
@@ -30,14 +31,11 @@ from ..models import (
     QuizAttempt,
     UserAnswer,
 )
-from ..selectors import attempt_time_spent, quiz_get
-from ..signals import answer_graded
+from ..selectors import access_quiz, attempt_time_spent
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-QUIZ_ATTEMPT = "quiz_attempt"
-QUIZ_COMPLETED = "QuizCompleted"
 MAX_TEXT_ANSWER = 10_000
 _random = random.SystemRandom()
 
@@ -48,7 +46,7 @@ def attempt_start(*, user: User, quiz_id: int, mode: str = AttemptMode.FIXED) ->
     question at a time (`quiz.adaptive`). With `max_attempts`, the learner's row is locked so
     that their concurrent starts count attempts right (other learners are not held up)."""
     adaptive = mode == AttemptMode.ADAPTIVE
-    quiz = quiz_get(user=user, quiz_id=quiz_id)
+    quiz = access_quiz(user=user, quiz_id=quiz_id)
     with transaction.atomic():
         if quiz.max_attempts is not None:
             list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
@@ -103,39 +101,73 @@ def _choice_order(quiz: Quiz, question: Question) -> list[int]:
 
 def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any) -> UserAnswer:
     """Grades at once, except essays: those are stored as `grading` and graded by a task after
-    commit. The attempt row is locked, so an answer never lands after the finish; the unique
-    (attempt, question) constraint keeps concurrent double submits to one answer (409)."""
-    with transaction.atomic():
-        attempt = _locked_attempt(user, attempt_id)
-        _check_open(attempt)
-        if question_id not in attempt.question_order:
-            raise validation_failed("question_id", _("This question is not part of the attempt."))
-        if is_adaptive(attempt):
-            _check_adaptive_room(attempt)
-        question = Question.objects.prefetch_related("choices").filter(pk=question_id).first()
-        if question is None:  # deleted by its owner during the attempt
-            raise validation_failed("question_id", _("This question no longer exists."))
-        user_answer = _graded(attempt, question, _clean_answer(question, answer))
-        try:
-            with transaction.atomic():
-                user_answer.save()
-        except IntegrityError:
-            raise Conflict(_("This question has already been answered.")) from None
-        answer_id = user_answer.pk
-        if user_answer.status == AnswerStatus.GRADING:
-            from ..tasks import grade_essay
+    commit. The attempt row is locked, so an answer never lands after the finish, and a second
+    submit of the same question waits for the first and finds its answer (409); the unique
+    (attempt, question) constraint stays the last word (409 too), with no savepoint per insert.
 
-            transaction.on_commit(lambda: grade_essay.delay(answer_id))
-        else:
-            answer_graded_on_commit(answer_id)
+    An adaptive attempt's grade is an AnswerGraded event now: the learner model must move before
+    the next question is picked. A fixed attempt's automatic grades are told once, by the
+    attempt's QuizCompleted (`quiz.events`)."""
+    try:
+        with transaction.atomic():
+            attempt = _locked_attempt(user, attempt_id)
+            _check_open(attempt)
+            if question_id not in attempt.question_order:
+                raise validation_failed(
+                    "question_id", _("This question is not part of the attempt.")
+                )
+            if is_adaptive(attempt):
+                _check_adaptive_room(attempt)
+            question = _question_to_answer(attempt, question_id)
+            user_answer = _graded(attempt, question, _clean_answer(question, answer))
+            user_answer.save()
+            answer_id = user_answer.pk
+            if user_answer.status == AnswerStatus.GRADING:
+                from ..tasks import grade_essay
+
+                transaction.on_commit(lambda: grade_essay.delay(answer_id))
+            elif is_adaptive(attempt):
+                answer_graded_record(user_answer, question=question, user_id=user.pk, first=True)
+    except IntegrityError:
+        raise Conflict(_("This question has already been answered.")) from None
     return user_answer
 
 
-def answer_graded_on_commit(answer_id: int) -> None:
-    """Every answer that receives a grade (automatic, AI or the owner's) is announced once it
-    commits (`quiz.signals.answer_graded`): the learner model listens without quiz knowing it."""
-    transaction.on_commit(
-        lambda: answer_graded.send(sender=UserAnswer, answer_id=answer_id), robust=True
+_CHOICE_TYPES = (QuestionType.MULTIPLE_CHOICE, QuestionType.MULTIPLE_SELECT)
+
+
+def _question_to_answer(attempt: QuizAttempt, question_id: int) -> Question:
+    """The question, with whether the attempt answered it already in the same query; its
+    choices (a second query) only for the kinds that have them."""
+    answered = UserAnswer.objects.filter(attempt=attempt, question_id=OuterRef("pk"))
+    question = Question.objects.annotate(answered=Exists(answered)).filter(pk=question_id).first()
+    if question is None:  # deleted by its owner during the attempt
+        raise validation_failed("question_id", _("This question no longer exists."))
+    if question.answered:
+        raise Conflict(_("This question has already been answered."))
+    has_choices = question.question_type in _CHOICE_TYPES
+    choices = Prefetch("choices", Choice.objects.all() if has_choices else Choice.objects.none())
+    prefetch_related_objects([question], choices)
+    return question
+
+
+def answer_graded_record(
+    answer: UserAnswer, *, question: Question, user_id: int, first: bool = False
+) -> None:
+    """Every grade an answer receives (automatic, AI or the owner's) is an AnswerGraded event,
+    recorded in the grade's transaction (`quiz.events`); who reacts is not quiz's business.
+    `first`: the answer was created in this transaction, so its stream is new (the append
+    takes no lock)."""
+    ANSWER_GRADED.record(
+        aggregate_id=answer.pk,
+        payload={
+            "answer_id": answer.pk,
+            "attempt_id": answer.attempt_id,
+            "user_id": user_id,
+            "question_id": question.pk,
+            "question_type": question.question_type,
+        },
+        expected_version=0 if first else None,
     )
 
 
@@ -240,9 +272,10 @@ def attempt_finish(*, user: User, attempt_id: int) -> QuizAttempt:
         if attempt.finished_at is not None:
             raise Conflict(_("This attempt is already finished."))
         attempt.finished_at = timezone.now()
-        attempt_rescore(attempt)
+        answers = _scored_answers(attempt)
+        _rescore(attempt, answers)
         _log_progress(user, attempt)
-        _record_completed(user, attempt)
+        _record_completed(user, attempt, answers)
         payload = {"quiz_id": attempt.quiz_id, "percentage": attempt.percentage}
         transaction.on_commit(lambda: track_event("quiz_completed", user=user, **payload))
     return attempt
@@ -251,10 +284,35 @@ def attempt_finish(*, user: User, attempt_id: int) -> QuizAttempt:
 def attempt_rescore(attempt: QuizAttempt) -> None:
     """Totals from the answers; saves the attempt. An adaptive attempt's maximum is the points
     of the questions it served."""
-    rows = list(UserAnswer.objects.filter(attempt=attempt).values_list("score", "question__points"))
-    attempt.score = round(sum(score for score, _points in rows), 4)
+    _rescore(attempt, _scored_answers(attempt))
+
+
+def _scored_answers(attempt: QuizAttempt) -> list[dict[str, Any]]:
+    """Every answer with what the totals, the essay count and QuizCompleted's graded answers
+    need of it and its question: one query."""
+    rows = (
+        UserAnswer.objects.filter(attempt=attempt)
+        .order_by("id")
+        .values(
+            "id",
+            "question_id",
+            "score",
+            "status",
+            "is_correct",
+            "question__points",
+            "question__question_type",
+            "question__topics",
+            "question__difficulty",
+            "question__quiz__subject__name",
+        )
+    )
+    return [dict(row) for row in rows]
+
+
+def _rescore(attempt: QuizAttempt, answers: list[dict[str, Any]]) -> None:
+    attempt.score = round(sum(a["score"] for a in answers), 4)
     if is_adaptive(attempt):
-        attempt.max_score = round(sum(points for _score, points in rows), 4)
+        attempt.max_score = round(sum(a["question__points"] for a in answers), 4)
     attempt.percentage = (
         round(100.0 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
     )
@@ -266,34 +324,60 @@ def _log_progress(user: User, attempt: QuizAttempt) -> None:
     subject_id = attempt.quiz.subject_id
     if subject_id is None:
         return
-    try:
-        subject_get(user=user, subject_id=subject_id)
-    except NotFound:
-        return  # a public quiz filed under its owner's private subject
     seconds = attempt_time_spent(attempt) or 0
     minutes = min(MAX_LOG_MINUTES, max(1, math.ceil(seconds / 60)))
     try:
-        progress_log(user=user, subject_id=subject_id, minutes=minutes)
+        # QuizCompleted tells of this time: no StudyTimeLogged besides it.
+        progress_log(user=user, subject_id=subject_id, minutes=minutes, announce=False)
+    except NotFound:
+        return  # a public quiz filed under its owner's private subject
     except ValidationFailed:
         return
 
 
-def _record_completed(user: User, attempt: QuizAttempt) -> None:
-    record_event(
-        aggregate_type=QUIZ_ATTEMPT,
+def _graded_answers(answers: list[dict[str, Any]]) -> list[GradedAnswerPayload]:
+    return [
+        {
+            "answer_id": a["id"],
+            "question_id": a["question_id"],
+            "correct": bool(a["is_correct"]),
+            "topics": _tags(a["question__topics"]),
+            "difficulty": a["question__difficulty"],
+        }
+        for a in answers
+        if a["status"] == AnswerStatus.GRADED and a["is_correct"] is not None
+    ]
+
+
+def _tags(topics: object) -> list[str]:
+    return [t for t in topics if isinstance(t, str)] if isinstance(topics, list) else []
+
+
+def _record_completed(user: User, attempt: QuizAttempt, answers: list[dict[str, Any]]) -> None:
+    """The attempt is finished once (its row is locked, a second finish is 409), so its stream
+    is new: `expected_version=0` says so, and the append needs no lock of its own."""
+    essays = sum(1 for a in answers if a["question__question_type"] == QuestionType.ESSAY)
+    subject_name = answers[0]["question__quiz__subject__name"] if answers else None
+    QUIZ_COMPLETED.record(
         aggregate_id=attempt.pk,
-        event_type=QUIZ_COMPLETED,
         payload={
+            "essay_answers": essays,
             "attempt_id": attempt.pk,
             "quiz_id": attempt.quiz_id,
             "user_id": user.pk,
             "subject_id": attempt.quiz.subject_id,
+            "subject_name": subject_name,
+            "mode": attempt.mode,
+            "graded_answers": [] if is_adaptive(attempt) else _graded_answers(answers),
             "score": attempt.score,
             "max_score": attempt.max_score,
             "percentage": attempt.percentage,
             "passed": attempt.passed,
             "time_spent_seconds": attempt_time_spent(attempt),
             "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
+            # Read already when the time was logged (the learner's profile).
+            "timezone": user_timezone(user).key,
         },
         user=user,
+        expected_version=0,
     )

@@ -6,15 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from study.selectors import subject_get
-from studymate_api.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from studymate_api.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 from ..caching import quizzes_invalidate_on_commit
 from ..models import CHOICE_TYPES, Choice, Question, QuestionType, Quiz
-from ..selectors import quiz_get, quiz_get_owned
+from ..selectors import access_quiz, question_get, quiz_get_owned
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -67,8 +66,8 @@ def quiz_create(
             _question_create(quiz, {"order": position, **question})
         except ValidationFailed as error:
             raise ValidationFailed(fields={f"questions[{position}]": _flat(error)}) from None
-    quizzes_invalidate_on_commit()
-    return quiz_get(user=owner, quiz_id=quiz.pk)
+    quizzes_invalidate_on_commit(quiz.pk)
+    return access_quiz(user=owner, quiz_id=quiz.pk)
 
 
 def _flat(error: ValidationFailed) -> list[str]:
@@ -86,8 +85,8 @@ def quiz_update(*, user: User, quiz_id: int, data: Mapping[str, Any]) -> Quiz:
         changed.append("subject")
     if changed:
         quiz.save(update_fields=[*changed, "updated_at"])
-        quizzes_invalidate_on_commit()
-    return quiz_get(user=user, quiz_id=quiz.pk)
+        quizzes_invalidate_on_commit(quiz.pk)
+    return access_quiz(user=user, quiz_id=quiz.pk)
 
 
 @transaction.atomic
@@ -98,7 +97,7 @@ def quiz_delete(*, user: User, quiz_id: int) -> None:
     if quiz.attempts.exclude(user=user).exists():
         raise Conflict(_("Other learners have taken this quiz; it cannot be deleted."))
     quiz.delete()
-    quizzes_invalidate_on_commit()
+    quizzes_invalidate_on_commit(quiz_id)
 
 
 @transaction.atomic
@@ -106,7 +105,7 @@ def question_create(*, user: User, quiz_id: int, data: Mapping[str, Any]) -> Que
     quiz = quiz_get_owned(user=user, quiz_id=quiz_id)
     if "order" not in data:
         data = {**data, "order": quiz.questions.count()}
-    quizzes_invalidate_on_commit()
+    quizzes_invalidate_on_commit(quiz.pk)
     return _question_create(quiz, data)
 
 
@@ -171,14 +170,7 @@ def _check_rubric(question: Question) -> None:
 
 
 def _question_owned(user: User, question_id: int) -> Question:
-    question = (
-        Question.objects.select_related("quiz")
-        .prefetch_related("choices")
-        .filter(Q(quiz__is_public=True) | Q(quiz__owner=user), pk=question_id)
-        .first()
-    )
-    if question is None:
-        raise NotFound(_("Question not found."))
+    question = question_get(user=user, question_id=question_id)
     if question.quiz.owner_id != user.pk:
         raise PermissionDenied(_("Only the owner of a quiz can change it."))
     return question
@@ -204,11 +196,12 @@ def question_update(*, user: User, question_id: int, data: Mapping[str, Any]) ->
     if "choices" in data:
         question.choices.all().delete()
         _choices_create(question, choices)
-    quizzes_invalidate_on_commit()
+    quizzes_invalidate_on_commit(question.quiz_id)
     return question
 
 
 @transaction.atomic
 def question_delete(*, user: User, question_id: int) -> None:
-    _question_owned(user, question_id).delete()
-    quizzes_invalidate_on_commit()
+    question = _question_owned(user, question_id)
+    question.delete()
+    quizzes_invalidate_on_commit(question.quiz_id)

@@ -20,7 +20,7 @@ from studymate_api.ai import (
 from studymate_api.core.errors import InsufficientCredits, NotFound, validation_failed
 
 from ..models import AnswerStatus, GradedBy, UserAnswer
-from .attempts import answer_graded_on_commit, attempt_rescore
+from .attempts import answer_graded_record, attempt_rescore
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -72,7 +72,7 @@ def essay_grade(*, answer_id: int) -> UserAnswer | None:
             return None
         _apply(locked, answer, grade)
         if locked.status == AnswerStatus.GRADED:
-            answer_graded_on_commit(locked.pk)
+            answer_graded_record(locked, question=answer.question, user_id=answer.attempt.user_id)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return locked
@@ -138,7 +138,7 @@ def answer_grade_manual(*, user: User, answer_id: int, score: float, feedback: s
         answer.save(
             update_fields=["score", "is_correct", "feedback", "graded_by", "graded_at", "status"]
         )
-        answer_graded_on_commit(answer.pk)
+        answer_graded_record(answer, question=answer.question, user_id=answer.attempt.user_id)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return answer

@@ -13,7 +13,7 @@ from django.db.models import Avg, Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import UserProfile
+from accounts.selectors import user_preferred_language
 from study.selectors import study_settings_preferences
 from studymate_api.core.errors import NotFound
 
@@ -102,8 +102,7 @@ def session_meta_of(session: LearningSession) -> SessionMeta:
 
 def learner_language(*, user: User) -> str:
     """The language the learner reads feedback in (their profile's, else the site's)."""
-    language = UserProfile.objects.filter(user=user).values_list("preferred_language", flat=True)
-    return language.first() or settings.LANGUAGE_CODE
+    return user_preferred_language(user=user) or settings.LANGUAGE_CODE
 
 
 def live_session_meta(*, session_id: str) -> SessionMeta | None:
@@ -128,9 +127,12 @@ def live_session_meta(*, session_id: str) -> SessionMeta | None:
     return meta
 
 
-def live_session_metas(session_ids: list[str]) -> dict[str, SessionMeta]:
-    """`live_session_meta` for many sessions: one cache round trip when they are all known."""
-    known = metas_load(session_ids)
+def live_session_metas(
+    session_ids: list[str], *, known: dict[str, SessionMeta | bool] | None = None
+) -> dict[str, SessionMeta]:
+    """`live_session_meta` for many sessions: one cache round trip when they are all known,
+    none when the caller read them already (`known`, from `session_state.live_states_load`)."""
+    known = metas_load(session_ids) if known is None else known
     metas = {sid: meta for sid, meta in known.items() if isinstance(meta, SessionMeta)}
     for session_id in session_ids:
         if session_id not in known:

@@ -22,6 +22,7 @@ from studymate_api.core.errors import ApplicationError, Conflict, ErrorCode, Per
 from studymate_api.core.errors import validation_failed as field_error
 
 from ..broadcast import broadcast_on_commit
+from ..events import ROOM_INVITATION
 from ..models.rooms import (
     CHAT_MESSAGE_MAX_LENGTH,
     RoomMembership,
@@ -30,7 +31,6 @@ from ..models.rooms import (
     new_invite_code,
 )
 from ..selectors.rooms import RoomNotFound, room_get, room_get_for_member, room_is_member
-from ..signals import room_invitation
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -124,8 +124,8 @@ def room_invite(*, inviter: User, room_id: int, email: str) -> None:
     The room must be one `inviter` is in (a private room they are not in is a 404, a public one
     a 403). The outcome is the same whether or not an account has that email, so inviting
     cannot be used to find out who has one: only an active learner who is not a member yet is
-    told, through `realtime.signals.room_invitation` after commit, with the room's id and, for
-    a private room, its invite code (what lets them in)."""
+    told (RoomInvitation, `realtime.events`), with the room's id and, for a private room, its
+    invite code (what lets them in)."""
     room = room_get_for_member(user=inviter, room_id=room_id)
     address = email.strip()
     if address.lower() == inviter.email.strip().lower():
@@ -133,16 +133,17 @@ def room_invite(*, inviter: User, room_id: int, email: str) -> None:
     invitee = get_user_model().objects.filter(email__iexact=address, is_active=True).first()
     if invitee is None or room_is_member(user_id=invitee.pk, room_id=room.pk):
         return
-    invite_code = None if room.is_public else room.invite_code
-    transaction.on_commit(
-        lambda: room_invitation.send_robust(
-            sender=StudyRoom,
-            user=invitee,
-            inviter=inviter,
-            room=room,
-            room_id=room.pk,
-            invite_code=invite_code,
-        )
+    ROOM_INVITATION.record(
+        aggregate_id=room.pk,
+        payload={
+            "user_id": invitee.pk,
+            "inviter_id": inviter.pk,
+            "inviter": inviter.first_name or inviter.username,
+            "room_id": room.pk,
+            "room_name": room.name,
+            "invite_code": None if room.is_public else room.invite_code,
+        },
+        user=inviter,
     )
 
 

@@ -1,7 +1,6 @@
-"""The study domain through the command and query buses: `/api/cqrs/...`.
+"""The study domain at `/api/cqrs/...`: a second address kept as a contract for its clients.
 
-`messages` (commands and queries), `handlers` (thin wrappers over the study services and
-selectors that record the domain events), `projections` (read models fed by the events after
-commit), `apis`/`urls` (the endpoints). `StudyConfig.ready` imports `handlers` and `projections`,
-which registers them; this module imports nothing so the services can import `events` from it.
+`apis`/`urls` (the endpoints) call the study services and selectors directly, like the REST
+endpoints; `selectors` holds the two reads without a REST twin of the same shape (summaries
+without their content, the learner's totals).
 """

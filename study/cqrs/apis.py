@@ -1,7 +1,8 @@
-"""The `/api/cqrs/` endpoints: writes through the command bus, reads through the query bus.
+"""The `/api/cqrs/` endpoints: a second address of the study domain, kept as a contract.
 
-Same auth, error envelope, ownership rules, validation and pagination as the REST study
-endpoints; lists answer pre-rendered rows (`study.pages`).
+Writes call the study services and reads the study selectors the REST endpoints use, so both
+answer the same figures. Same auth, error envelope, ownership rules, validation and pagination
+as the REST study endpoints; lists answer pre-rendered rows (`study.pages`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from study import selectors
+from study import selectors, services
 from study.pages import page_request, page_response
 from study.serializers import (
     ProgressLogInputSerializer,
@@ -36,18 +37,8 @@ from studymate_api.core.locations import location
 from studymate_api.core.pagination import PAGE_PARAMETERS
 from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
-from studymate_api.cqrs import command_bus, query_bus
 
-from .messages import (
-    CreateSubject,
-    GetStudyAnalytics,
-    ListStudyProgress,
-    ListStudySummaries,
-    ListSubjects,
-    LogStudyTime,
-    RequestSummary,
-    SummaryFilters,
-)
+from . import selectors as cqrs_selectors
 from .serializers import (
     StudyAnalyticsOutputSerializer,
     StudySummaryViewPageSerializer,
@@ -78,8 +69,10 @@ class CqrsSubjectListApi(APIView):
         filters = selectors.SubjectFilters(
             **validated(SubjectListQuerySerializer, request.query_params.dict())
         )
-        query = ListSubjects(filters=filters, page=page_request(request.query_params))
-        return page_response(request, query_bus.dispatch(query, user=request.user))
+        page = selectors.subject_page(
+            user=_user(request), filters=filters, page=page_request(request.query_params)
+        )
+        return page_response(request, page)
 
     @extend_schema(
         operation_id="cqrs_subjects_create",
@@ -89,12 +82,10 @@ class CqrsSubjectListApi(APIView):
     def post(self, request: Request) -> Response:
         """Create a subject (command side)
 
-        The same body and answer as `POST /api/study/subjects/`; the subject is recorded as a domain
-        event that the read side follows.
+        The same body and answer as `POST /api/study/subjects/`.
         """
         data = validated(SubjectInputSerializer, request.data)
-        command = CreateSubject(**{**data, "tags": tuple(data.get("tags", ()))})
-        subject = command_bus.dispatch(command, user=request.user)
+        subject = services.subject_create(created_by=_user(request), **data)
         headers = location(request, "study:subject", subject_id=subject.pk)
         return Response(
             selectors.subject_row(subject), status=status.HTTP_201_CREATED, headers=headers
@@ -120,10 +111,10 @@ class CqrsSummaryGenerateApi(APIView):
         `insufficient_credits`.
         """
         data = validated(SubjectSummaryRequestInputSerializer, request.data)
-        command = RequestSummary(subject_id=subject_id, **data)
-        summary = command_bus.dispatch(command, user=request.user)
+        user = _user(request)
+        summary = services.summary_request(user=user, subject_id=subject_id, **data)
         # Read again: the commit hooks may have generated it already.
-        summary = selectors.summary_get(user=_user(request), summary_id=summary.pk)
+        summary = selectors.summary_get(user=user, summary_id=summary.pk)
         headers = location(request, "study:summary", summary_id=summary.pk)
         body = SummaryOutputSerializer(summary).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
@@ -138,17 +129,18 @@ class CqrsStudySummaryListApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         """List your summaries (query side)
 
-        Newest first, without their source content (read it at `GET /api/study/summaries/{id}/`);
-        filter by `subject`, `status` or `summary_type`.
+        The rows of `GET /api/study/summaries/`, newest first, without their source content (read
+        it at `GET /api/study/summaries/{id}/`); filter by `subject`, `status` or `summary_type`.
         """
-        query_values = validated(SummaryListQuerySerializer, request.query_params.dict())
-        filters = SummaryFilters(
-            subject_id=query_values.get("subject"),
-            status=query_values.get("status"),
-            summary_type=query_values.get("summary_type"),
+        query = validated(SummaryListQuerySerializer, request.query_params.dict())
+        page = cqrs_selectors.summary_page(
+            user=_user(request),
+            page=page_request(request.query_params),
+            subject_id=query.get("subject"),
+            status=query.get("status"),
+            summary_type=query.get("summary_type"),
         )
-        query = ListStudySummaries(filters=filters, page=page_request(request.query_params))
-        return page_response(request, query_bus.dispatch(query, user=request.user))
+        return page_response(request, page)
 
 
 class CqrsStudyProgressApi(APIView):
@@ -160,10 +152,10 @@ class CqrsStudyProgressApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         """List your progress per subject (query side)
 
-        Latest study first.
+        The rows of `GET /api/study/progress/`, latest study first.
         """
-        query = ListStudyProgress(page=page_request(request.query_params))
-        return page_response(request, query_bus.dispatch(query, user=request.user))
+        page = selectors.progress_page(user=_user(request), page=page_request(request.query_params))
+        return page_response(request, page)
 
     @extend_schema(
         operation_id="cqrs_study_progress_create",
@@ -177,9 +169,8 @@ class CqrsStudyProgressApi(APIView):
         answers its updated progress.
         """
         data = validated(ProgressLogInputSerializer, request.data)
-        command = LogStudyTime(**{**data, "topics_covered": tuple(data.get("topics_covered", ()))})
-        progress = command_bus.dispatch(command, user=request.user)
         user = _user(request)
+        progress = services.progress_log(user=user, **data)
         today = selectors.local_date(timezone.now(), selectors.user_timezone(user))
         headers = location(request, "study:progress-subject", subject_id=progress.subject_id)
         return Response(
@@ -197,6 +188,8 @@ class CqrsStudyAnalyticsApi(APIView):
     def get(self, request: Request) -> Response:
         """Get your study analytics (query side)
 
-        Your study activity totals and minutes per day.
+        Your totals, counted from your summaries, your progress per subject (the figures of
+        `GET /api/study/summaries/` and `GET /api/study/progress/`) and the subjects you created,
+        and your minutes per day.
         """
-        return Response(query_bus.dispatch(GetStudyAnalytics(), user=request.user))
+        return Response(cqrs_selectors.study_analytics(user=_user(request)))

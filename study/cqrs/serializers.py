@@ -41,7 +41,7 @@ class SubjectSummaryRequestInputSerializer(StrictInputSerializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-# A summary as the summaries projection holds it: without the source content.
+# A row of `GET /api/study/summaries/` without the source content.
 class StudySummaryViewOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     subject = serializers.IntegerField()
@@ -64,13 +64,17 @@ class DailyMinutesOutputSerializer(serializers.Serializer[Any]):
 
 
 class StudyAnalyticsOutputSerializer(serializers.Serializer[Any]):
-    subjects_created = serializers.IntegerField(help_text="Subjects created through the CQRS API.")
+    subjects_created = serializers.IntegerField(help_text="Subjects you created (and kept).")
     summaries_requested = serializers.IntegerField()
     summaries_completed = serializers.IntegerField()
     summaries_failed = serializers.IntegerField()
     tokens_used = serializers.IntegerField(help_text="AI tokens of your finished summaries.")
-    minutes_studied = serializers.IntegerField()
-    sessions_count = serializers.IntegerField()
+    minutes_studied = serializers.IntegerField(
+        help_text="The sum of `total_study_minutes` over `GET /api/study/progress/`."
+    )
+    sessions_count = serializers.IntegerField(
+        help_text="The sum of `sessions_count` over `GET /api/study/progress/`."
+    )
     last_activity_at = serializers.DateTimeField(allow_null=True)
     daily_minutes = DailyMinutesOutputSerializer(
         many=True, help_text="The last 30 days up to today, oldest first; 0 for days off."

@@ -1,14 +1,19 @@
 """Every read of the study domain. Other apps import from here, never from the modules."""
 
 from .cache_tags import study_learner_cache_tags, subject_cache_tags
-from .goals import goal_get, goal_list
+from .goals import goal_active_list, goal_get, goal_list
 from .progress import (
     current_streak,
+    learner_ids_on_streak,
+    learner_ids_studied_on_or_after,
+    learner_ids_studied_since,
     local_date,
     progress_get,
     progress_list,
     progress_page,
     progress_row,
+    study_week,
+    subject_learners,
     user_timezone,
 )
 from .settings import study_settings_preferences
@@ -22,6 +27,7 @@ from .subjects import (
     subject_list,
     subject_page,
     subject_popular,
+    subject_public_list,
     subject_row,
     subject_visibility,
 )
@@ -38,8 +44,12 @@ __all__ = [
     "SubjectFilters",
     "SummaryConcepts",
     "current_streak",
+    "goal_active_list",
     "goal_get",
     "goal_list",
+    "learner_ids_on_streak",
+    "learner_ids_studied_on_or_after",
+    "learner_ids_studied_since",
     "local_date",
     "progress_get",
     "progress_list",
@@ -47,14 +57,17 @@ __all__ = [
     "progress_row",
     "study_learner_cache_tags",
     "study_settings_preferences",
+    "study_week",
     "subject_cache_tags",
     "subject_get",
     "subject_get_owned",
     "subject_has_other_learners",
     "subject_learner_counts",
+    "subject_learners",
     "subject_list",
     "subject_page",
     "subject_popular",
+    "subject_public_list",
     "subject_row",
     "subject_visibility",
     "summary_completed_identical",

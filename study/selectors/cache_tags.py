@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..caching import LEARNERS_TAG, SUBJECTS_TAG, progress_tag
+from ..caching import SUBJECTS_TAG, progress_tag
 
 
 def subject_cache_tags() -> tuple[str, ...]:
@@ -14,5 +14,9 @@ def subject_cache_tags() -> tuple[str, ...]:
 
 def study_learner_cache_tags(*, user_id: int) -> tuple[str, ...]:
     """Tags for a value read from one learner's study data (progress, goals, summaries' subjects)
-    and the subjects they can see: the study services invalidate them on every such write."""
-    return (SUBJECTS_TAG, LEARNERS_TAG, progress_tag(user_id))
+    and the subjects they can see: the study services invalidate them on every such write.
+
+    Not the learners of every subject (`subject_learners`): a value that also counts other
+    learners (popularity) may show counts up to its cache TTL old, rather than be emptied for
+    everyone whenever anyone starts a subject."""
+    return (SUBJECTS_TAG, progress_tag(user_id))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound
 
-from ..models import StudyGoal
+from ..models import GoalStatus, StudyGoal
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,6 +24,10 @@ def goal_list(
     if status is not None:
         goals = goals.filter(status=status)
     return goals.order_by("-created_at", "-id")
+
+
+def goal_active_list(*, user: User) -> QuerySet[StudyGoal]:
+    return goal_list(user=user, status=GoalStatus.ACTIVE)
 
 
 def goal_get(*, user: User, goal_id: int) -> StudyGoal:

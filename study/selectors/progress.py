@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from studymate_api.core.errors import NotFound
 
 from ..caching import LAYOUT, SUBJECTS_TAG, progress_cache, progress_tag
-from ..models import StudyProgress
+from ..models import StudyLog, StudyProgress, Subject
 from ..pages import Page, PageRequest, Row, iso, page_of
 
 if TYPE_CHECKING:
@@ -125,3 +125,49 @@ def _progress_page(user: User, page: PageRequest) -> _CachedPage:
     rows = page_of(progress_list(user=user), page, render)
     valid_until = min(breaks).timestamp() if breaks else float("inf")
     return _CachedPage(page=rows, valid_until=valid_until)
+
+
+def subject_learners(*, subject_id: int) -> Q:
+    """A filter on users: those with progress in the subject, and its creator (subqueries)."""
+    studying = StudyProgress.objects.filter(subject_id=subject_id).values("user_id")
+    created = Subject.objects.filter(pk=subject_id).values("created_by_id")
+    return Q(pk__in=studying) | Q(pk__in=created)
+
+
+def learner_ids_studied_since(*, since: datetime.datetime) -> QuerySet[StudyLog, int]:
+    """The ids of the learners who logged study time at or after `since` (a subquery)."""
+    return StudyLog.objects.filter(studied_at__gte=since).values_list("user_id", flat=True)
+
+
+def learner_ids_on_streak(*, studied_since: datetime.date) -> QuerySet[StudyProgress, int]:
+    """The ids of the learners with a running streak in a subject they studied on or after
+    `studied_since` (a subquery)."""
+    streaks = StudyProgress.objects.filter(streak_days__gte=1, last_study_date__gte=studied_since)
+    return streaks.values_list("user_id", flat=True)
+
+
+def learner_ids_studied_on_or_after(*, day: datetime.date) -> QuerySet[StudyLog, int]:
+    """The ids of the learners who logged study time on a local date on or after `day`."""
+    return StudyLog.objects.filter(local_date__gte=day).values_list("user_id", flat=True)
+
+
+def study_week(*, user: User, week_start: datetime.date) -> dict[str, Any]:
+    """The learner's study in the local week from `week_start`: total minutes, sessions, and
+    minutes per subject (most first). Two queries."""
+    week_end = week_start + datetime.timedelta(days=6)
+    logs = StudyLog.objects.filter(user=user, local_date__range=(week_start, week_end))
+    by_subject = (
+        logs.values("subject__name")
+        .annotate(minutes=Sum("minutes"))
+        .order_by("-minutes", "subject__name")
+    )
+    totals = logs.aggregate(minutes=Sum("minutes"), sessions=Count("id"))
+    return {
+        "week_start": week_start.isoformat(),
+        "week_end": week_end.isoformat(),
+        "total_minutes": totals["minutes"] or 0,
+        "sessions": totals["sessions"],
+        "subjects": [
+            {"name": row["subject__name"], "minutes": row["minutes"]} for row in by_subject
+        ],
+    }

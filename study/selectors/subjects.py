@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound, PermissionDenied
 
-from ..caching import LAYOUT, LEARNERS_TAG, SUBJECTS_TAG, subjects_cache
+from ..caching import LAYOUT, LEARNERS_TAG, SUBJECTS_TAG, subject_page_key, subjects_cache
 from ..models import StudyGoal, StudyProgress, StudySummary, Subject
 from ..pages import Page, PageRequest, Row, encode, iso, page_of
 
@@ -50,6 +50,11 @@ def subject_list(*, user: User, filters: SubjectFilters | None = None) -> QueryS
     return subjects.order_by("name", "id")
 
 
+def subject_public_list() -> QuerySet[Subject]:
+    """Every public subject, unordered: what any learner may see, for shared indexes."""
+    return Subject.objects.filter(is_public=True).order_by()
+
+
 def subject_get(*, user: User, subject_id: int) -> Subject:
     """A subject the user may see; another user's private subject is not found."""
     subject = Subject.objects.filter(subject_visibility(user), pk=subject_id).first()
@@ -84,19 +89,8 @@ def subject_row(subject: Subject) -> Row:
 
 def subject_page(*, user: User, filters: SubjectFilters, page: PageRequest) -> Page:
     """A page of the subjects the user sees, cached per user (private subjects differ)."""
-    key = subjects_cache.key(
-        "list",
-        layout=LAYOUT,
-        user=user,
-        category=filters.category,
-        difficulty=filters.difficulty_level,
-        public=filters.is_public,
-        search=filters.search,
-        page=page.number,
-        size=page.size,
-    )
     return subjects_cache.get_or_set(
-        key,
+        subject_page_key(user=user, filters=filters, page=page),
         lambda: page_of(subject_list(user=user, filters=filters), page, subject_row),
         tags=[SUBJECTS_TAG],
     )

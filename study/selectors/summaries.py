@@ -5,15 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from studymate_api.ai.local import key_concepts
 from studymate_api.core.errors import NotFound
 
-from ..models import StudySummary, SummaryStatus, SummaryType
+from ..events import SummaryPayload
+from ..models import (
+    StudyProgress,
+    StudySettings,
+    StudySummary,
+    Subject,
+    SummaryStatus,
+    SummaryType,
+)
+from .subjects import subject_visibility
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+# Concepts mined from a summary that is not a key-concept list (as many as the offline provider
+# lists for a key-concept summary).
+MINED_CONCEPTS = 8
 
 
 def summary_list(
@@ -60,9 +75,68 @@ def summary_completed_identical(
 
 
 @dataclass(frozen=True)
+class SummaryRequestTarget:
+    """What a summary request reads before it writes: the subject, the provider to ask (the
+    requested one, else the learner's preferred), an identical completed summary's id, and
+    whether the learner already counts among the subject's learners (progress or a summary in
+    it: `subject_learner_counts`)."""
+
+    subject: Subject
+    provider: str
+    identical_id: int | None
+    already_learner: bool
+
+
+def summary_request_target(
+    *, user: User, subject_id: int, content_hash: str, summary_type: str, provider: str
+) -> SummaryRequestTarget:
+    """One query for them all (see `summary_completed_identical` for "identical"). `provider`
+    empty: the learner's preferred one, or the settings' default when they have none. Raises
+    NotFound when the learner may not see the subject."""
+    default = StudySettings._meta.get_field("preferred_ai_provider").get_default()
+    preferred = StudySettings.objects.filter(user=user).values("preferred_ai_provider")[:1]
+    identical = (
+        StudySummary.objects.filter(
+            user=user,
+            content_hash=content_hash,
+            subject_id=OuterRef("pk"),
+            summary_type=summary_type,
+            requested_provider=OuterRef("chosen_provider"),
+            status=SummaryStatus.COMPLETED,
+        )
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    subject = (
+        Subject.objects.filter(subject_visibility(user), pk=subject_id)
+        .annotate(
+            chosen_provider=Value(provider)
+            if provider
+            else Coalesce(Subquery(preferred), Value(default))
+        )
+        .annotate(
+            identical_id=Subquery(identical),
+            summarized=Exists(StudySummary.objects.filter(user=user, subject_id=OuterRef("pk"))),
+            studied=Exists(StudyProgress.objects.filter(user=user, subject_id=OuterRef("pk"))),
+        )
+        .first()
+    )
+    if subject is None:
+        raise NotFound(_("Subject not found."))
+    return SummaryRequestTarget(
+        subject=subject,
+        provider=subject.chosen_provider,
+        identical_id=subject.identical_id,
+        already_learner=subject.summarized or subject.studied,
+    )
+
+
+@dataclass(frozen=True)
 class SummaryConcepts:
-    """A completed summary as spaced review reads it. `concepts` is the summary's own list for
-    key-concept summaries, None for the other types (the reader extracts them from `text`)."""
+    """A completed summary as spaced review reads it, with its key concepts: a key-concept
+    summary's own list, else the key terms of the summary's text (of its source when the text is
+    empty) as the offline analysis finds them. Either way no second model call: the concepts
+    come from text the summary already has."""
 
     summary_id: int
     user_id: int
@@ -70,23 +144,45 @@ class SummaryConcepts:
     title: str
     text: str
     source: str
-    concepts: tuple[str, ...] | None
+    concepts: tuple[str, ...]
 
 
-def summary_key_concepts(*, summary_id: int) -> SummaryConcepts | None:
-    """For the learner's own after-commit hooks (no request user): None unless completed."""
+def summary_key_concepts(
+    *, summary_id: int, completed: SummaryPayload | None = None
+) -> SummaryConcepts | None:
+    """For the learner's own after-commit hooks (no request user): None unless completed.
+
+    `completed`: the payload of the summary's SummaryCompleted event, whose text saves reading
+    the summary again; only a summary with an empty text (its concepts then come from its
+    source, which no event carries) is read all the same."""
+    subject_id = completed["subject_id"] if completed is not None else None
+    if completed is not None and subject_id is not None and completed["summary"].strip():
+        carried = StudySummary(
+            pk=completed["summary_id"],
+            user_id=completed["user_id"],
+            subject_id=subject_id,
+            title=completed["title"],
+            summary_type=completed["summary_type"],
+            summary=completed["summary"],
+        )
+        return _concepts(carried, source="")
     summary = StudySummary.objects.filter(pk=summary_id, status=SummaryStatus.COMPLETED).first()
     if summary is None:
         return None
-    listed = None
+    return _concepts(summary, source=summary.content)
+
+
+def _concepts(summary: StudySummary, *, source: str) -> SummaryConcepts:
     if summary.summary_type == SummaryType.KEY_CONCEPTS:
         listed = tuple(line.strip() for line in summary.summary.splitlines() if line.strip())
+    else:
+        listed = tuple(key_concepts(summary.summary or source, limit=MINED_CONCEPTS))
     return SummaryConcepts(
         summary_id=summary.pk,
         user_id=summary.user_id,
         subject_id=summary.subject_id,
         title=summary.title,
         text=summary.summary,
-        source=summary.content,
+        source=source,
         concepts=listed,
     )

@@ -1,5 +1,6 @@
 """Every write of the study domain. Other apps import from here, never from the modules."""
 
+from ..models import MAX_LOG_MINUTES
 from .goals import GOAL_FIELDS, goal_create, goal_delete, goal_update
 from .progress import (
     DEFAULT_TARGET_MINUTES,
@@ -34,6 +35,7 @@ __all__ = [
     "CONTENT_MIN_CHARS",
     "DEFAULT_TARGET_MINUTES",
     "GOAL_FIELDS",
+    "MAX_LOG_MINUTES",
     "MAX_TOPICS",
     "SETTINGS_FIELDS",
     "STREAM_TICKET_SECONDS",

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import validation_failed
-from studymate_api.cqrs import record_event
 from studymate_api.metrics import track_event
 
 from ..caching import LEARNERS_TAG, invalidate_on_commit, progress_tag
-from ..cqrs.events import STUDY_PROGRESS, STUDY_TIME_LOGGED
+from ..events import STUDY_TIME_LOGGED
 from ..models import MAX_LOG_MINUTES, GoalStatus, StudyGoal, StudyLog, StudyProgress, Subject
 from ..selectors import local_date, subject_get, user_timezone
 
@@ -46,20 +46,27 @@ def progress_log(
     minutes: int,
     topics_covered: Iterable[str] = (),
     when: datetime.datetime | None = None,
+    announce: bool = True,
 ) -> StudyProgress:
     """Records `minutes` of study at `when` (default now) and updates the learner's progress in
     the subject: totals, the streak of consecutive days in their time zone, completion, and the
     logged minutes of their active goals created before `when`.
 
-    Concurrent logs for one learner and subject serialize on the progress row's lock.
+    Records StudyTimeLogged unless `announce` is False: a caller whose own event already tells
+    of this time (a finished quiz's QuizCompleted) does not announce it twice.
+
+    Concurrent logs for one learner and subject serialize on the progress row's lock. Joins
+    the caller's transaction with no savepoint of its own (a finished quiz logs its time in
+    the finish's transaction); the checks that may fail come before any write.
     """
     when = when or timezone.now()
     _check_log(minutes, when)
     subject = subject_get(user=user, subject_id=subject_id)
     day = local_date(when, user_timezone(user))
     topics = list(topics_covered)
-    with transaction.atomic():
-        progress, created = _locked_progress(user, subject)
+    with transaction.atomic(savepoint=False):
+        progress, goals = _locked_progress(user, subject, when)
+        created = progress.sessions_count == 0
         StudyLog.objects.create(
             user=user,
             subject=subject,
@@ -69,12 +76,12 @@ def progress_log(
             local_date=day,
         )
         _add_session(progress, minutes, when, day)
-        _goals_add_minutes(user, subject, minutes, when)
-        progress.completion_percentage = completion_percentage(
-            user=user, subject_id=subject.pk, total_minutes=progress.total_study_minutes
-        )
+        if goals.active:
+            _goals_add_minutes(user, subject, minutes, when)
+        progress.completion_percentage = _completion(progress.total_study_minutes, goals.target)
         progress.save(update_fields=PROGRESS_LOG_FIELDS)
-        _record_logged(progress, user=user, minutes=minutes, topics=topics, when=when, day=day)
+        if announce:
+            _record_logged(progress, user=user, minutes=minutes, topics=topics, when=when, day=day)
         invalidate_on_commit(progress_tag(user.pk), *([LEARNERS_TAG] if created else []))
         transaction.on_commit(
             lambda: track_event(
@@ -93,11 +100,9 @@ def _record_logged(
     when: datetime.datetime,
     day: datetime.date,
 ) -> None:
-    """The log and the progress totals after it: the read models take these as they are."""
-    record_event(
-        aggregate_type=STUDY_PROGRESS,
+    """The log and the progress totals after it."""
+    STUDY_TIME_LOGGED.record(
         aggregate_id=progress.pk,
-        event_type=STUDY_TIME_LOGGED,
         payload={
             "progress_id": progress.pk,
             "user_id": progress.user_id,
@@ -129,10 +134,39 @@ def _check_log(minutes: int, when: datetime.datetime) -> None:
         raise validation_failed("when", _("Study time cannot be logged in the future."))
 
 
-def _locked_progress(user: User, subject: Subject) -> tuple[StudyProgress, bool]:
-    progress, created = StudyProgress.objects.get_or_create(user=user, subject=subject)
-    locked = StudyProgress.objects.select_for_update().select_related("subject").get(pk=progress.pk)
-    return locked, created
+@dataclass(frozen=True)
+class _Goals:
+    # Whether active goals created by `when` take the logged minutes.
+    active: bool
+    # The largest target of the subject's goals that are not abandoned (see
+    # `completion_percentage`).
+    target: int | None
+
+
+def _locked_progress(
+    user: User, subject: Subject, when: datetime.datetime
+) -> tuple[StudyProgress, _Goals]:
+    """The progress row, created if missing and locked, with what the log needs to know of the
+    learner's goals read in the same query: two statements, and the goals are written only
+    when there are some."""
+    StudyProgress.objects.bulk_create(
+        [StudyProgress(user=user, subject=subject)], ignore_conflicts=True
+    )
+    goals = StudyGoal.objects.filter(user=user)
+    target = (
+        goals.filter(subject_id=subject.pk)
+        .exclude(status=GoalStatus.ABANDONED)
+        .order_by("-target_minutes")
+        .values("target_minutes")[:1]
+    )
+    active = _active_goals(user, subject, when)
+    progress = (
+        StudyProgress.objects.select_for_update()
+        .annotate(goal_target=Subquery(target), goals_active=Exists(active))
+        .get(user=user, subject=subject)
+    )
+    found = _Goals(active=progress.goals_active, target=progress.goal_target)
+    return progress, found
 
 
 def _add_session(
@@ -170,13 +204,17 @@ def _streak_ending(progress: StudyProgress, last: datetime.date) -> int:
     return streak
 
 
-def _goals_add_minutes(user: User, subject: Subject, minutes: int, when: datetime.datetime) -> None:
-    goals = StudyGoal.objects.filter(
+def _active_goals(user: User, subject: Subject, when: datetime.datetime) -> QuerySet[StudyGoal]:
+    return StudyGoal.objects.filter(
         Q(subject=subject) | Q(subject__isnull=True),
         user=user,
         status=GoalStatus.ACTIVE,
         created_at__lte=when,
     )
+
+
+def _goals_add_minutes(user: User, subject: Subject, minutes: int, when: datetime.datetime) -> None:
+    goals = _active_goals(user, subject, when)
     goals.update(logged_minutes=F("logged_minutes") + minutes)
     goals.filter(logged_minutes__gte=F("target_minutes")).update(
         status=GoalStatus.COMPLETED, completed_at=timezone.now()
@@ -191,6 +229,10 @@ def completion_percentage(*, user: User, subject_id: int, total_minutes: int) ->
         .exclude(status=GoalStatus.ABANDONED)
         .aggregate(target=Max("target_minutes"))["target"]
     )
+    return _completion(total_minutes, target)
+
+
+def _completion(total_minutes: int, target: int | None) -> float:
     target = target or DEFAULT_TARGET_MINUTES
     return round(min(100.0, 100.0 * total_minutes / target), 1)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import Conflict
-from studymate_api.cqrs import record_event
 
 from ..caching import LEARNERS_TAG, SUBJECTS_TAG, invalidate_on_commit, progress_tag
-from ..cqrs.events import SUBJECT, SUBJECT_CREATED
+from ..events import SUBJECT_CREATED, SubjectCreatedPayload
 from ..models import DifficultyLevel, Subject
 from ..selectors import subject_get_owned, subject_has_other_learners, subject_row
 
@@ -41,11 +40,10 @@ def subject_create(
         is_public=is_public,
         tags=tags or [],
     )
-    record_event(
-        aggregate_type=SUBJECT,
+    SUBJECT_CREATED.record(
         aggregate_id=subject.pk,
-        event_type=SUBJECT_CREATED,
-        payload={"user_id": created_by.pk, **subject_row(subject)},
+        # The subject's public row, as the subjects page shows it.
+        payload=cast(SubjectCreatedPayload, {"user_id": created_by.pk, **subject_row(subject)}),
         user=created_by,
         expected_version=0,
     )

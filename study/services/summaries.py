@@ -19,12 +19,14 @@ import datetime
 import hashlib
 import time
 from collections.abc import Generator, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,18 +45,13 @@ from studymate_api.ai import (
     generate_stream,
 )
 from studymate_api.core.errors import ApplicationError, validation_failed
-from studymate_api.cqrs import record_event
 from studymate_api.metrics import track_event
 
-from ..caching import LEARNERS_TAG, invalidate_on_commit
-from ..cqrs.events import SUMMARY, SUMMARY_COMPLETED, SUMMARY_FAILED, SUMMARY_REQUESTED
+from ..caching import LEARNERS_TAG, invalidate_on_commit, progress_tag
+from ..events import SUMMARY_COMPLETED, SUMMARY_FAILED, SUMMARY_REQUESTED, SummaryPayload
 from ..models import StudySummary, SummaryStatus, SummaryType
-from ..selectors import (
-    study_settings_preferences,
-    subject_get,
-    summary_completed_identical,
-    summary_get,
-)
+from ..selectors import summary_get
+from ..selectors.summaries import summary_request_target
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -71,6 +68,13 @@ REQUEUE_AFTER = datetime.timedelta(minutes=10)
 # How long a stream waits for a summary that someone else is generating.
 STREAM_WAIT_SECONDS = 90.0
 STREAM_POLL_SECONDS = 0.25
+
+# The summary whose generation this thread (or task) finished last: `summary_request` returns
+# it when its own commit hooks ran the generation (eager Celery).
+_generated_here: ContextVar[StudySummary | None] = ContextVar(
+    "summary_generated_here", default=None
+)
+
 
 SUMMARY_TASKS = {
     SummaryType.BRIEF: AITask.SUMMARY_BRIEF,
@@ -102,18 +106,17 @@ def summary_request(
     are only taken when the gateway generates).
     """
     _check_request(content, summary_type)
-    subject = subject_get(user=user, subject_id=subject_id)
-    provider = provider or study_settings_preferences(user=user).preferred_ai_provider
     content_hash = summary_content_hash(content)
-    done = summary_completed_identical(
+    target = summary_request_target(
         user=user,
-        subject_id=subject.pk,
+        subject_id=subject_id,
         content_hash=content_hash,
         summary_type=summary_type,
-        provider=provider,
+        provider=provider or "",
     )
-    if done is not None:
-        return done
+    if target.identical_id is not None:
+        return summary_get(user=user, summary_id=target.identical_id)
+    subject, provider = target.subject, target.provider
     with transaction.atomic():
         summary = StudySummary.objects.create(
             user=user,
@@ -126,15 +129,17 @@ def summary_request(
         )
         # Recorded before the generation is enqueued: its after-commit publication then runs
         # first, so SummaryCompleted never waits behind an unpublished SummaryRequested.
-        record_event(
-            aggregate_type=SUMMARY,
+        SUMMARY_REQUESTED.record(
             aggregate_id=summary.pk,
-            event_type=SUMMARY_REQUESTED,
             payload=summary_event_payload(summary),
             user=user,
             expected_version=0,
         )
-        invalidate_on_commit(LEARNERS_TAG)
+        # The learner's own cached reads (their recommendations know which subjects they
+        # summarized); the subjects' learner counts only when this makes them a new learner of
+        # the subject, so other learners' caches survive.
+        tags = [progress_tag(user.pk)] + ([] if target.already_learner else [LEARNERS_TAG])
+        invalidate_on_commit(*tags)
         transaction.on_commit(
             lambda: track_event(
                 "summary_created", user=user, summary_type=summary_type, subject_id=subject.pk
@@ -142,6 +147,12 @@ def summary_request(
         )
         # Last: with eager Celery a refused request raises from here, after the hooks above.
         transaction.on_commit(lambda: _enqueue(summary.pk))
+    # With eager Celery the hooks generated it already, in this thread: answer with the
+    # generated summary rather than read the row again.
+    generated = _generated_here.get()
+    if generated is not None and generated.pk == summary.pk:
+        _generated_here.set(None)
+        return generated
     return summary
 
 
@@ -206,13 +217,34 @@ def summary_claim(*, summary_id: int) -> StudySummary | None:
     """The summary if this caller won the right to generate it, else None (finished, deleted,
     or being generated elsewhere)."""
     now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
-    won = StudySummary.objects.filter(
-        claimable, pk=summary_id, status=SummaryStatus.PENDING
-    ).update(claimed_at=now)
-    if won != 1:
+    meta = StudySummary._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    # The conditional UPDATE that claims it also returns the row: one statement. Identifiers
+    # from the model's metadata, quoted; every value is a parameter.
+    claimed_at = meta.get_field("claimed_at")
+    claim, status = quote(claimed_at.column), quote(meta.get_field("status").column)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {claim} = %s"  # noqa: S608
+        f" WHERE {quote(meta.pk.column)} = %s AND {status} = %s"
+        f" AND ({claim} IS NULL OR {claim} < %s)"
+        f" RETURNING {columns}"
+    )
+    params = [
+        claimed_at.get_db_prep_value(now, connection),
+        summary_id,
+        SummaryStatus.PENDING.value,
+        claimed_at.get_db_prep_value(now - CLAIM_LEASE, connection),
+    ]
+    # list(): read to the end, so the statement is finished (SQLite steps it row by row).
+    won = list(StudySummary.objects.raw(sql, params))
+    if not won:
         return None
-    return StudySummary.objects.select_related("user").get(pk=summary_id)
+    summary = won[0]
+    # The generation needs the learner only as who pays and who is accounted (their id): the
+    # other fields load if anything ever reads them.
+    summary.user = get_user_model().from_db(connection.alias, ["id"], [summary.user_id])
+    return summary
 
 
 def summary_generate(*, summary_id: int) -> StudySummary | None:
@@ -283,6 +315,7 @@ def _finish(summary: StudySummary, fields: dict[str, object]) -> StudySummary:
             for name, value in fields.items():
                 setattr(summary, name, value)
             _record_outcome(summary)
+            _generated_here.set(summary)
             return summary
     # Lost the claim (lease expired and taken over) or deleted meanwhile: report what is stored.
     logger.warning("summary_claim_lost", summary_id=summary.pk)
@@ -291,16 +324,14 @@ def _finish(summary: StudySummary, fields: dict[str, object]) -> StudySummary:
 
 def _record_outcome(summary: StudySummary) -> None:
     completed = summary.status == SummaryStatus.COMPLETED
-    record_event(
-        aggregate_type=SUMMARY,
+    (SUMMARY_COMPLETED if completed else SUMMARY_FAILED).record(
         aggregate_id=summary.pk,
-        event_type=SUMMARY_COMPLETED if completed else SUMMARY_FAILED,
         payload=summary_event_payload(summary),
         user=summary.user,
     )
 
 
-def summary_event_payload(summary: StudySummary) -> dict[str, object]:
+def summary_event_payload(summary: StudySummary) -> SummaryPayload:
     """What the summary events carry: enough to build the read model without the source text."""
     return {
         "summary_id": summary.pk,

@@ -36,7 +36,7 @@ from .contracts import (
     TextInput,
     UsageSummary,
 )
-from .credits import CreditHook, Settle, credit_hook, set_credit_hook
+from .credits import CreditHook, Settle, credits_port
 from .errors import (
     GENERATION_ERRORS,
     AIError,
@@ -77,9 +77,8 @@ __all__ = [
     "StreamItem",
     "TextInput",
     "UsageSummary",
-    "credit_hook",
+    "credits_port",
     "enabled_providers",
     "generate",
     "generate_stream",
-    "set_credit_hook",
 ]

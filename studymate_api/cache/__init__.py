@@ -1,4 +1,4 @@
-"""Shared caching: tagged values, single-flight recompute, statistics, warmers.
+"""Shared caching: tagged values, single-flight recompute, statistics.
 
 Typical use in a selector:
 
@@ -32,14 +32,6 @@ from .probe import HealthReport, check_health, describe_backend
 from .stats import NamespaceStats, cache_stats, namespace_stats
 from .strategy import Freshness, SmartCacheStrategy
 from .tagged import GLOBAL_NAMESPACE, TaggedCache, clear_all, invalidate_tags
-from .warming import (
-    WarmResult,
-    register_warmer,
-    unregister_warmer,
-    warm,
-    warm_all,
-    warmer_namespaces,
-)
 
 __all__ = [
     "GLOBAL_NAMESPACE",
@@ -48,7 +40,6 @@ __all__ = [
     "NamespaceStats",
     "SmartCacheStrategy",
     "TaggedCache",
-    "WarmResult",
     "cache_key",
     "cache_stats",
     "check_health",
@@ -56,9 +47,4 @@ __all__ = [
     "describe_backend",
     "invalidate_tags",
     "namespace_stats",
-    "register_warmer",
-    "unregister_warmer",
-    "warm",
-    "warm_all",
-    "warmer_namespaces",
 ]

@@ -11,6 +11,13 @@ Besides its own tags every value depends on its namespace's generation and a glo
 how a namespace, or everything, is cleared without flushing a Redis database that Celery and
 Channels share.
 
+Reading ahead. A request that knows early which keys it will read (the revocation record its
+authentication checks, a view's tag versions and page) fetches them all in one `get_many`
+(`read_ahead`), then serves the view's reads from that snapshot (`serving_read_ahead`): no
+further round trip. The snapshot is only ever a value read a moment earlier, never newer than
+the backend; this request's first write through a TaggedCache (a recompute lock, a stored value,
+a new tag token) discards it, so everything read after a write comes from the backend again.
+
 Degradation. A backend failure (Redis down, timeouts) is absorbed: a read becomes a miss, a write
 a no-op; it is counted and logged, never raised, so callers fall through to the database. Errors
 raised by the caller's compute function are never cached. They reach the caller, except when it
@@ -20,9 +27,12 @@ that caller logs the error and gets the old value.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NamedTuple, TypeVar, cast
 
 import structlog
@@ -69,6 +79,84 @@ class _Lookup(NamedTuple):
     failed: bool  # the backend could not be read
 
 
+class ReadAhead:
+    """Values of `asked` keys read from `backend` in one round trip (absent keys are absent)."""
+
+    def __init__(self, backend: BaseCache, asked: Iterable[str], found: dict[str, Any]) -> None:
+        self.backend = backend
+        self.asked = frozenset(asked)
+        self.found = found
+
+    def take(self, backend: BaseCache, keys: list[str]) -> dict[str, Any] | None:
+        """What a `get_many(keys)` on `backend` would answer, if every key was read ahead."""
+        if backend is not self.backend or not self.asked.issuperset(keys):
+            return None
+        return {key: self.found[key] for key in keys if key in self.found}
+
+
+_read_ahead: ContextVar[ReadAhead | None] = ContextVar("studymate_cache_read_ahead", default=None)
+
+
+class Served(NamedTuple):
+    """A fresh value a read served: its namespace and its freshness, as its envelope says."""
+
+    namespace: str
+    fresh_until: float
+    compute_seconds: float
+
+
+class ServedReads:
+    """What the TaggedCache reads inside `recording_served` answered: `values`, when every
+    read was a fresh hit; `complete` False once one was anything else (a miss, a stale value,
+    a recompute), since the answer then depends on more than stored values."""
+
+    def __init__(self) -> None:
+        self.values: list[Served] = []
+        self.complete = True
+
+
+_served: ContextVar[ServedReads | None] = ContextVar("studymate_cache_served", default=None)
+
+
+@contextmanager
+def recording_served() -> Iterator[ServedReads]:
+    """Records the TaggedCache reads inside the block (see `ServedReads`)."""
+    reads = ServedReads()
+    token = _served.set(reads)
+    try:
+        yield reads
+    finally:
+        _served.reset(token)
+
+
+def _note_served(namespace: str, entry: _Envelope | None) -> None:
+    reads = _served.get()
+    if reads is None:
+        return
+    if entry is None:
+        reads.complete = False
+    else:
+        reads.values.append(Served(namespace, entry.fresh_until, entry.compute_seconds))
+
+
+def read_ahead(keys: Iterable[str], *, backend: BaseCache | None = None) -> ReadAhead | None:
+    """One `get_many` of `keys`; None when the backend fails (counted and logged)."""
+    store = backend if backend is not None else caches[settings.CACHE_ALIAS]
+    wanted = list(dict.fromkeys(keys))
+    found = BackendGuard("read_ahead").call("get", lambda: store.get_many(wanted), None)
+    return None if found is None else ReadAhead(store, wanted, found)
+
+
+@contextmanager
+def serving_read_ahead(values: ReadAhead | None) -> Iterator[None]:
+    """TaggedCache reads inside the block are served from `values` while it holds their keys."""
+    token = _read_ahead.set(values)
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
+
 class TaggedCache:
     """The cache of one namespace. Keys must come from `key()` / `cache_key(namespace, ...)`."""
 
@@ -93,6 +181,13 @@ class TaggedCache:
     def key(self, *parts: KeyPart, **dependencies: KeyPart) -> str:
         return cache_key(self.namespace, *parts, **dependencies)
 
+    def read_keys(self, *keys: str, tags: Iterable[str] = ()) -> list[str]:
+        """Every backend key a read of `keys` stored under `tags` fetches (for `read_ahead`):
+        the values and the version tokens they are checked against."""
+        for key in keys:
+            self._check(key)
+        return [*keys, *self._version_keys(tags)]
+
     def get(self, key: str, default: Any = None, *, tags: Iterable[str] = ()) -> Any:
         """The value if it is fresh and none of its tags changed, else `default`.
 
@@ -102,8 +197,10 @@ class TaggedCache:
         lookup = self._read(key, self._version_keys(tags))
         if lookup.entry is None or self.strategy.clock() >= lookup.entry.fresh_until:
             stats.record_miss(self.namespace)
+            _note_served(self.namespace, None)
             return default
         stats.record_hit(self.namespace)
+        _note_served(self.namespace, lookup.entry)
         return lookup.entry.value
 
     def set(
@@ -119,8 +216,17 @@ class TaggedCache:
         if versions is not None:
             self._write(key, value, versions, ttl, compute_seconds=0.0)
 
+    def store(self, key: str, value: Any, timeout: float) -> None:
+        """`value` as it is under `key`: no envelope, no tags, for a value that names what it
+        depends on itself (a kept response names its ETag). A backend failure is absorbed."""
+        self._check(key)
+        self._writing()
+        if self._guard.attempt("set", lambda: self.backend.set(key, value, timeout)):
+            stats.record_set(self.namespace)
+
     def delete(self, key: str) -> None:
         self._check(key)
+        self._writing()
         if self._guard.attempt("delete", lambda: self.backend.delete(key)):
             stats.record_invalidations(self.namespace, 1)
 
@@ -141,13 +247,14 @@ class TaggedCache:
         """
         lookup = self._read(key, self._version_keys(tags))
         entry = lookup.entry
-        if entry is not None:
-            freshness = self._judge(entry)
-            if freshness is Freshness.FRESH:
-                stats.record_hit(self.namespace)
-                return cast(T, entry.value)
-            if freshness is not Freshness.EXPIRED:
-                return self._serve_while_refreshing(key, compute, lookup, freshness, ttl)
+        freshness = None if entry is None else self._judge(entry)
+        if freshness is Freshness.FRESH:
+            stats.record_hit(self.namespace)
+            _note_served(self.namespace, entry)
+            return cast(T, cast(_Envelope, entry).value)
+        _note_served(self.namespace, None)
+        if freshness is not None and freshness is not Freshness.EXPIRED:
+            return self._serve_while_refreshing(key, compute, lookup, freshness, ttl)
         if lookup.failed:
             # The backend is down: compute, and leave the writing to a later call.
             stats.record_miss(self.namespace)
@@ -175,7 +282,7 @@ class TaggedCache:
         token, so a set of versions seen once can never be seen again after a change, even if
         the token that recorded the change is lost. None when the backend fails."""
         wanted = self._version_keys(tags)
-        found = self._guard.call("get", lambda: self.backend.get_many(wanted), None)
+        found = self._get_many(wanted)
         if found is None:
             return None
         return self._ensure_versions({name: found.get(name) for name in wanted})
@@ -183,12 +290,11 @@ class TaggedCache:
     # Reading and writing envelopes.
 
     def _version_keys(self, tags: Iterable[str]) -> list[str]:
-        own = sorted({tag_version_key(tag) for tag in tags})
-        return [GENERATION_ALL, namespace_generation_key(self.namespace), *own]
+        return list(_version_keys(self.namespace, tuple(tags)))
 
     def _read(self, key: str, wanted: list[str]) -> _Lookup:
         self._check(key)
-        found = self._guard.call("get", lambda: self.backend.get_many([key, *wanted]), None)
+        found = self._get_many([key, *wanted])
         if found is None:
             return _Lookup(None, dict.fromkeys(wanted), failed=True)
         versions: dict[str, int | None] = {name: found.get(name) for name in wanted}
@@ -211,8 +317,22 @@ class TaggedCache:
         unknown = [name for name in entry.versions if name not in known]
         if not unknown:
             return known
-        found = self._guard.call("get", lambda: self.backend.get_many(unknown), None)
+        found = self._get_many(unknown)
         return None if found is None else {**known, **found}
+
+    def _get_many(self, keys: list[str]) -> dict[str, Any] | None:
+        """The backend's `get_many`, or the same answer from this request's read-ahead."""
+        backend = self.backend
+        ahead = _read_ahead.get()
+        found = None if ahead is None else ahead.take(backend, keys)
+        if found is not None:
+            return found
+        return self._guard.call("get", lambda: backend.get_many(keys), None)
+
+    def _writing(self) -> None:
+        """A write makes this request's read-ahead older than what it just wrote."""
+        if _read_ahead.get() is not None:
+            _read_ahead.set(None)
 
     def _ensure_versions(self, versions: dict[str, int | None]) -> dict[str, int] | None:
         """Create missing version tokens (first use of a tag, or evicted); `add` makes concurrent
@@ -231,6 +351,7 @@ class TaggedCache:
         # Generations live as long as the backend keeps them: expiring one would make a whole
         # namespace miss at once.
         timeout = None if name.startswith("~gen:") else settings.CACHE_TAG_VERSION_TTL
+        self._writing()
         return self._guard.attempt("add", lambda: self.backend.add(name, _new_token(), timeout))
 
     def _write(
@@ -245,12 +366,14 @@ class TaggedCache:
         lifetime = self.strategy.ttl if ttl is None else ttl
         envelope = (_FORMAT, value, versions, self.strategy.clock() + lifetime, compute_seconds)
         timeout = self.strategy.storage_timeout(lifetime)
+        self._writing()
         if self._guard.attempt("set", lambda: self.backend.set(key, envelope, timeout)):
             stats.record_set(self.namespace)
 
     def _bump(self, tokens: dict[str, int], timeout: float | None) -> bool:
         if not tokens:
             return True
+        self._writing()
         if self._guard.attempt("invalidate", lambda: self.backend.set_many(tokens, timeout)):
             stats.record_invalidations(self.namespace, len(tokens))
             return True
@@ -351,6 +474,7 @@ class TaggedCache:
         """The recompute lock; granted when the backend fails, since nobody can coordinate."""
         name = lock_key(key)
         timeout = self.strategy.lock_timeout
+        self._writing()
         return self._guard.call("lock", lambda: self.backend.add(name, 1, timeout), True)
 
     def _release(self, key: str) -> None:
@@ -373,6 +497,13 @@ def clear_all(backend: BaseCache | None = None) -> bool:
     return TaggedCache(GLOBAL_NAMESPACE, backend=backend)._bump(
         {GENERATION_ALL: _new_token()}, None
     )
+
+
+# Asked on every read, for the few tag sets the code names (computed tags included).
+@functools.lru_cache(maxsize=4096)
+def _version_keys(namespace: str, tags: tuple[str, ...]) -> tuple[str, ...]:
+    own = sorted({tag_version_key(tag) for tag in tags})
+    return (GENERATION_ALL, namespace_generation_key(namespace), *own)
 
 
 def _new_token() -> int:

@@ -176,18 +176,6 @@ class NotAuthenticated(ApplicationError):
     default_message = _("Authentication credentials were not provided.")
 
 
-class MethodNotAllowed(ApplicationError):
-    code = ErrorCode.METHOD_NOT_ALLOWED
-    http_status = 405
-    default_message = _("Method not allowed.")
-
-
-class NotAcceptable(ApplicationError):
-    code = ErrorCode.NOT_ACCEPTABLE
-    http_status = 406
-    default_message = _("Could not satisfy the request Accept header.")
-
-
 class PayloadTooLarge(ApplicationError):
     code = ErrorCode.PAYLOAD_TOO_LARGE
     http_status = 413
@@ -204,12 +192,6 @@ class Throttled(ApplicationError):
     code = ErrorCode.THROTTLED
     http_status = 429
     default_message = _("Request was throttled. Retry after the time in Retry-After.")
-
-
-class ServerError(ApplicationError):
-    code = ErrorCode.SERVER_ERROR
-    http_status = 500
-    default_message = _("An unexpected error occurred.")
 
 
 def validation_failed(field: str, message: str | Promise) -> ValidationFailed:

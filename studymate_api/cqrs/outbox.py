@@ -1,13 +1,23 @@
-"""The transactional outbox: delivering committed events to subscribers, and replays.
+"""The transactional outbox: delivering committed events to subscribers.
 
-Every recorded event starts unpublished. After its transaction commits, `publish` delivers it to
-each interested subscriber that has not had it yet, each delivery in its own savepoint together
-with an `EventDelivery` row; when all have it, the event is marked published. A failure leaves
-the event unpublished (attempts + 1, last_error, a backoff) and beat's sweep retries it. So each
-subscriber's database effects happen exactly once, whatever crashes or retries in between.
+Every recorded event that some subscriber hears starts unpublished (one nobody hears is stored
+as published, see `store.record_event`). After its transaction commits, `publish` delivers it to
+the interested subscribers that have not had it yet and records an `EventDelivery` row for each
+in the same transaction as their effects; when all have it, the event is marked published.
+
+Batching: the subscribers run one after another in the publish transaction itself, with no
+savepoint each, and their deliveries are one INSERT. A subscriber that declares `isolated=True`
+(it calls the network, or may fail on its own for reasons the others should not share) runs in
+its own savepoint instead, after the batch. If a batched subscriber raises, the whole batch is
+rolled back and the event is delivered again with every subscriber isolated: the healthy ones
+are delivered, the failing one is recorded as failed (attempts + 1, last_error, a backoff) and
+beat's sweep retries the event for it alone. So each subscriber's database effects happen
+exactly once, whatever crashes or retries in between; a failure costs the batch's work twice.
 
 Ordering: a subscriber gets an aggregate's events in sequence order. While an earlier event of
 the same aggregate is still owed to it, later ones wait (`deferred`) instead of overtaking.
+
+Locks: the event row is claimed (FOR NO KEY UPDATE SKIP LOCKED); no other lock is taken.
 """
 
 from __future__ import annotations
@@ -28,15 +38,12 @@ from studymate_api.core.models import DomainEvent, EventDelivery
 from .stats import DELIVERIES
 from .subscribers import Subscriber, SubscriberRegistry, subscribers
 
-__all__ = ["PublishReport", "publish", "publish_pending", "replay"]
+__all__ = ["PublishReport", "publish", "publish_pending"]
 
 logger = structlog.get_logger(__name__)
 
-# First key of PostgreSQL advisory locks per subscriber: deliveries share it, replays own it.
-_SUBSCRIBER_LOCK_SPACE = 0x43515254
 _MAX_ERROR_LENGTH = 4000
 _MAX_BACKOFF = timedelta(hours=1)
-_REPLAY_CHUNK = 500
 
 
 @dataclass
@@ -57,12 +64,18 @@ class PublishReport:
 def publish(event_id: int, *, registry: SubscriberRegistry = subscribers) -> PublishReport:
     """Deliver one event to the subscribers still owed it. Safe to call any number of times,
     from any number of workers: the row is claimed with FOR NO KEY UPDATE SKIP LOCKED."""
+    try:
+        with transaction.atomic():
+            return _publish_claimed(event_id, registry, batched=True)
+    except _BatchFailed as failed:
+        logger.info(
+            "cqrs.delivery.batch_failed",
+            event_id=event_id,
+            subscriber=failed.subscriber,
+            error=failed.error,
+        )
     with transaction.atomic():
-        event = _claim(event_id)
-        if event is None:
-            return PublishReport(skipped=1)
-        failures, deferred = _deliver(event, registry)
-        return _settle(event, failures, deferred)
+        return _publish_claimed(event_id, registry, batched=False)
 
 
 def publish_pending(*, batch_size: int | None = None, time_budget: float = 120.0) -> PublishReport:
@@ -84,36 +97,6 @@ def publish_pending(*, batch_size: int | None = None, time_budget: float = 120.0
     return report
 
 
-def replay(name: str, *, registry: SubscriberRegistry = subscribers) -> int:
-    """Reset the projection and apply every event it handles, in order, in one transaction.
-
-    Deliveries to the projection wait for the replay (a PostgreSQL advisory lock), and the
-    replay records a delivery for each event it applied, so the outbox neither misses nor
-    repeats any. Returns the number of events applied.
-    """
-    projection = registry.projection(name)
-    applied = 0
-    with transaction.atomic():
-        _lock_subscriber(name, shared=False)
-        EventDelivery.objects.filter(subscriber=name).delete()
-        projection.reset()
-        pending: list[EventDelivery] = []
-        events = DomainEvent.objects.filter(event_type__in=projection.event_types or ())
-        for event in events.order_by("id").iterator(chunk_size=_REPLAY_CHUNK):
-            projection.handle(event)
-            pending.append(EventDelivery(event=event, subscriber=name))
-            if len(pending) >= _REPLAY_CHUNK:
-                applied += len(EventDelivery.objects.bulk_create(pending))
-                pending = []
-        applied += len(EventDelivery.objects.bulk_create(pending))
-    logger.info("cqrs.projection.replayed", projection=name, events=applied)
-    return applied
-
-
-def unpublished_events() -> int:
-    return DomainEvent.objects.filter(published_at__isnull=True).count()
-
-
 def _due_ids(after: int, limit: int) -> list[int]:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
     return list(
@@ -126,9 +109,9 @@ def _due_ids(after: int, limit: int) -> list[int]:
 def _claim(event_id: int) -> DomainEvent | None:
     """Lock the unpublished event, or None if it is published or another worker holds it.
 
-    NO KEY UPDATE, not UPDATE: a replay inserting deliveries of this event takes KEY SHARE on
-    it (the foreign key check) while holding the subscriber lock this worker may wait for.
-    SQLite has no row locks; its transactions hold the database write lock instead.
+    NO KEY UPDATE, not UPDATE: the weakest lock that keeps other publishers out, since a publish
+    changes no key of the row. SQLite has no row locks; its transactions hold the database write
+    lock instead.
     """
     events = DomainEvent.objects.filter(pk=event_id, published_at__isnull=True)
     if connection.features.has_select_for_update_skip_locked:
@@ -138,28 +121,100 @@ def _claim(event_id: int) -> DomainEvent | None:
     return events.first()
 
 
-def _deliver(event: DomainEvent, registry: SubscriberRegistry) -> tuple[list[str], list[str]]:
-    done = set(event.deliveries.values_list("subscriber", flat=True))
+class _BatchFailed(Exception):
+    def __init__(self, subscriber: str, error: str) -> None:
+        super().__init__(f"{subscriber}: {error}")
+        self.subscriber = subscriber
+        self.error = error
+
+
+def _publish_claimed(
+    event_id: int, registry: SubscriberRegistry, *, batched: bool
+) -> PublishReport:
+    event = _claim(event_id)
+    if event is None:
+        return PublishReport(skipped=1)
+    ready, deferred = _owed(event, registry)
+    in_batch = [s for s in ready if batched and not s.isolated]
+    _deliver_batch(event, in_batch)
     failures: list[str] = []
-    deferred: list[str] = []
-    for subscriber in registry.for_event(event.event_type):
-        if subscriber.name in done:
+    for subscriber in ready:
+        if subscriber in in_batch:
             continue
-        if _owes_earlier_event(event, subscriber):
-            DELIVERIES.labels(subscriber.name, "deferred").inc()
-            deferred.append(subscriber.name)
-            continue
-        error = _deliver_one(event, subscriber)
+        error = _deliver_isolated(event, subscriber)
         if error:
             failures.append(f"{subscriber.name}: {error}")
-    return failures, deferred
+    return _settle(event, failures, deferred)
 
 
-def _deliver_one(event: DomainEvent, subscriber: Subscriber) -> str:
-    """Hand the event to one subscriber; the error text on failure, "" on success."""
+def _owed(event: DomainEvent, registry: SubscriberRegistry) -> tuple[list[Subscriber], list[str]]:
+    """The subscribers to deliver to now, in registration order, and the names of those that
+    must wait for an earlier event of the aggregate."""
+    interested = registry.for_event(event.event_type)
+    done = _delivered(event)
+    owed = [s for s in interested if s.name not in done]
+    waiting = _waiting_for_earlier(event, owed) if owed and event.sequence > 1 else set()
+    for name in waiting:
+        DELIVERIES.labels(name, "deferred").inc()
+    ready = [s for s in owed if s.name not in waiting]
+    return ready, [s.name for s in owed if s.name in waiting]
+
+
+def _delivered(event: DomainEvent) -> set[str]:
+    """Who has the event already. An event never tried before (no attempt, no note) has no
+    deliveries, so there is nothing to read. (Were that ever wrong, the unique delivery row would
+    refuse the second delivery and roll its effects back.)"""
+    if event.attempts == 0 and not event.last_error:
+        return set()
+    return set(event.deliveries.values_list("subscriber", flat=True))
+
+
+def _waiting_for_earlier(event: DomainEvent, owed: list[Subscriber]) -> set[str]:
+    """Names of the subscribers an earlier unpublished event of the aggregate is still owed to:
+    one query, and a second only when such events exist."""
+    earlier = dict(
+        DomainEvent.objects.filter(
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            sequence__lt=event.sequence,
+            published_at__isnull=True,
+        ).values_list("id", "event_type")
+    )
+    if not earlier:
+        return set()
+    delivered = set(
+        EventDelivery.objects.filter(event_id__in=earlier).values_list("event_id", "subscriber")
+    )
+    return {
+        subscriber.name
+        for subscriber in owed
+        for earlier_id, event_type in earlier.items()
+        if subscriber.wants(event_type) and (earlier_id, subscriber.name) not in delivered
+    }
+
+
+def _deliver_batch(event: DomainEvent, batch: list[Subscriber]) -> None:
+    """Every subscriber of `batch` in the current transaction, no savepoint each; raises
+    `_BatchFailed` (the caller rolls the whole transaction back) at the first failure."""
+    if not batch:
+        return
+    for subscriber in batch:
+        try:
+            subscriber.handle(event)
+        except SoftTimeLimitExceeded:
+            raise  # out of time: roll everything back, a later sweep starts over
+        except Exception as exc:
+            raise _BatchFailed(subscriber.name, f"{type(exc).__name__}: {exc}") from exc
+    EventDelivery.objects.bulk_create(EventDelivery(event=event, subscriber=s.name) for s in batch)
+    for subscriber in batch:
+        DELIVERIES.labels(subscriber.name, "ok").inc()
+
+
+def _deliver_isolated(event: DomainEvent, subscriber: Subscriber) -> str:
+    """Hand the event to one subscriber in its own savepoint; the error text on failure, ""
+    on success."""
     try:
         with transaction.atomic():
-            _lock_subscriber(subscriber.name, shared=True)
             subscriber.handle(event)
             EventDelivery.objects.create(event=event, subscriber=subscriber.name)
     except SoftTimeLimitExceeded:
@@ -170,20 +225,6 @@ def _deliver_one(event: DomainEvent, subscriber: Subscriber) -> str:
         return f"{type(exc).__name__}: {exc}"
     DELIVERIES.labels(subscriber.name, "ok").inc()
     return ""
-
-
-def _owes_earlier_event(event: DomainEvent, subscriber: Subscriber) -> bool:
-    if event.sequence == 1:
-        return False
-    earlier = DomainEvent.objects.filter(
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        sequence__lt=event.sequence,
-        published_at__isnull=True,
-    ).exclude(deliveries__subscriber=subscriber.name)
-    if subscriber.event_types is not None:
-        earlier = earlier.filter(event_type__in=subscriber.event_types)
-    return earlier.exists()
 
 
 def _settle(event: DomainEvent, failures: list[str], deferred: list[str]) -> PublishReport:
@@ -207,11 +248,3 @@ def _settle(event: DomainEvent, failures: list[str], deferred: list[str]) -> Pub
 def _backoff(attempts: int) -> timedelta:
     base = settings.CQRS_OUTBOX_RETRY_BACKOFF_SECONDS
     return min(timedelta(seconds=base * 2 ** min(attempts - 1, 20)), _MAX_BACKOFF)
-
-
-def _lock_subscriber(name: str, *, shared: bool) -> None:
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [_SUBSCRIBER_LOCK_SPACE, name])

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, QuerySet
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
+from django.db.models import Field, Max, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import Conflict
 from studymate_api.core.models import DomainEvent
 
-from .messages import Actor
+from .events import EventType, event_name
 from .stats import APPEND_RETRIES, EVENTS_RECORDED
+from .subscribers import subscribers
 from .tasks import schedule_publish
 
-__all__ = ["aggregate_events", "aggregate_version", "record_event"]
+__all__ = ["Actor", "aggregate_events", "aggregate_version", "record_event"]
+
+# Whoever causes an event: a signed-in user, an anonymous visitor, or the system (None).
+Actor: TypeAlias = AbstractBaseUser | AnonymousUser | None
 
 logger = structlog.get_logger(__name__)
 
@@ -30,7 +37,7 @@ def record_event(
     *,
     aggregate_type: str,
     aggregate_id: str | int,
-    event_type: str,
+    event_type: str | EventType[Any],
     payload: Mapping[str, Any] | None = None,
     user: Actor = None,
     expected_version: int | None = None,
@@ -39,25 +46,31 @@ def record_event(
     """Append an event to the aggregate's stream in the current transaction.
 
     The event is published to subscribers after the surrounding transaction commits, and never
-    if it rolls back. `expected_version` is the sequence of the last event the caller saw (0 for
-    a new aggregate): if another writer got there first, Conflict is raised. Without it, losing
-    the race for the next sequence number retries up to CQRS_APPEND_MAX_ATTEMPTS times.
+    if it rolls back; an event no subscriber hears is stored as published. `expected_version`
+    is the sequence of the last event the caller saw (0 for a new aggregate): if another
+    writer got there first, Conflict is raised. Without it, losing the race for the next
+    sequence number retries up to CQRS_APPEND_MAX_ATTEMPTS times.
 
     Other writers to the same aggregate wait until this transaction ends, so a long handler
     should record its events last (after any slow call), not first.
     """
+    name = event_name(event_type)
+    # Nobody to deliver to: published as it is stored, no task and no outbox round.
+    heard = bool(subscribers.for_event(name))
     fields: dict[str, Any] = {
         "aggregate_type": aggregate_type,
         "aggregate_id": str(aggregate_id),
-        "event_type": event_type,
+        "event_type": name,
         "payload": dict(payload or {}),
         "metadata": dict(metadata or {}),
         "user": user if user is not None and user.is_authenticated else None,
+        "published_at": None if heard else timezone.now(),
     }
     event = _append(fields, expected_version)
-    EVENTS_RECORDED.labels(event_type).inc()
-    event_id = event.pk
-    transaction.on_commit(lambda: schedule_publish(event_id), robust=True)
+    EVENTS_RECORDED.labels(name).inc()
+    if heard:
+        event_id = event.pk
+        transaction.on_commit(lambda: schedule_publish(event_id), robust=True)
     return event
 
 
@@ -77,33 +90,79 @@ def aggregate_events(aggregate_type: str, aggregate_id: str | int) -> QuerySet[D
 
 
 def _append(fields: dict[str, Any], expected_version: int | None) -> DomainEvent:
-    for attempt in range(1, settings.CQRS_APPEND_MAX_ATTEMPTS + 1):
-        sequence = 0
-        try:
-            # A savepoint inside the caller's transaction: a lost race undoes only this insert.
-            with transaction.atomic():
-                _lock_aggregate(fields["aggregate_type"], fields["aggregate_id"])
-                current = aggregate_version(fields["aggregate_type"], fields["aggregate_id"])
-                if expected_version is not None and current != expected_version:
-                    raise _version_conflict(fields, expected_version, current)
-                sequence = current + 1
-                return DomainEvent.objects.create(sequence=sequence, **fields)
-        except IntegrityError:
-            if not sequence or not _sequence_taken(fields, sequence):
-                raise  # some other constraint failed: not a race
+    """One INSERT that takes the next sequence itself (no read before it, no savepoint): a row
+    another writer got first makes it insert nothing (ON CONFLICT DO NOTHING), and it retries.
+
+    `atomic(savepoint=False)` joins the caller's transaction, or makes one so that the
+    aggregate lock lasts until the insert commits. Nothing in it fails at the database, and
+    the conflicts are raised after it, so the caller's transaction stays usable."""
+    with transaction.atomic(savepoint=False):
+        if expected_version != 0:
+            # A new stream needs no lock: of concurrent first appends the unique sequence
+            # keeps one, and the others are a Conflict, as they must be.
+            _lock_aggregate(fields["aggregate_type"], fields["aggregate_id"])
+        for attempt in range(1, settings.CQRS_APPEND_MAX_ATTEMPTS + 1):
+            stored = _insert_next(fields, expected_version)
+            if stored is not None:
+                return stored
             if expected_version is not None:
-                raise _version_conflict(fields, expected_version, sequence) from None
+                break
             APPEND_RETRIES.inc()
             logger.info("cqrs.append.retry", attempt=attempt, stream=_stream(fields))
+    if expected_version is not None:
+        current = aggregate_version(fields["aggregate_type"], fields["aggregate_id"])
+        raise _version_conflict(fields, expected_version, current)
     raise Conflict(_("Too many concurrent changes; try again."))
+
+
+# The next sequence is taken in the insert itself; a row another writer got first (the unique
+# sequence) makes it insert nothing. `{having}` pins the aggregate's current version.
+_INSERT_NEXT = (
+    "INSERT INTO core_domainevent (aggregate_type, aggregate_id, event_type, payload, metadata,"
+    " user_id, occurred_at, published_at, attempts, last_error, sequence)"
+    " SELECT %s, %s, %s, %s, %s, %s, %s, %s, 0, '', COALESCE(MAX(sequence), 0) + 1"
+    " FROM core_domainevent WHERE aggregate_type = %s AND aggregate_id = %s"
+)
+_ON_CONFLICT = (
+    " ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING RETURNING id, sequence"
+)
+_AT_VERSION = " HAVING COALESCE(MAX(sequence), 0) = %s"
+_PREPARED = ("aggregate_type", "aggregate_id", "event_type", "payload", "metadata")
+
+
+def _insert_next(fields: dict[str, Any], expected_version: int | None) -> DomainEvent | None:
+    """Insert the event at the aggregate's next sequence; None when nothing was inserted (the
+    sequence was taken meanwhile, or the aggregate is not at `expected_version`)."""
+    event = DomainEvent(**fields)
+    params = [_prepared(event, name) for name in _PREPARED]
+    params += [event.user_id, _prepared(event, "occurred_at"), _prepared(event, "published_at")]
+    params += [event.aggregate_type, event.aggregate_id]
+    sql = _INSERT_NEXT
+    if expected_version is not None:
+        sql += _AT_VERSION
+        params.append(expected_version)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + _ON_CONFLICT, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event.pk, event.sequence = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def _prepared(event: DomainEvent, name: str) -> Any:
+    field = cast("Field[Any, Any]", DomainEvent._meta.get_field(name))
+    return field.get_db_prep_save(getattr(event, name), connection)
 
 
 def _lock_aggregate(aggregate_type: str, aggregate_id: str) -> None:
     """Serialise appends to one aggregate until the transaction ends (PostgreSQL only).
 
-    Without it concurrent writers still cannot interleave (the unique constraint refuses the
-    loser, who retries), but under contention they would burn through their retries. SQLite
-    needs nothing: its transactions take the write lock up front.
+    Without it concurrent writers still cannot interleave (the unique constraint turns the
+    loser's insert into nothing, and it retries), but under contention they would burn
+    through their retries. SQLite needs nothing: its transactions take the write lock.
     """
     if connection.vendor != "postgresql":
         return
@@ -112,14 +171,6 @@ def _lock_aggregate(aggregate_type: str, aggregate_id: str) -> None:
             "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
             [_AGGREGATE_LOCK_SPACE, f"{aggregate_type}:{aggregate_id}"],
         )
-
-
-def _sequence_taken(fields: dict[str, Any], sequence: int) -> bool:
-    return DomainEvent.objects.filter(
-        aggregate_type=fields["aggregate_type"],
-        aggregate_id=fields["aggregate_id"],
-        sequence=sequence,
-    ).exists()
 
 
 def _version_conflict(fields: dict[str, Any], expected: int, actual: int) -> Conflict:

@@ -1,36 +1,31 @@
-"""Who hears about events after commit: plain subscribers (cache invalidation hooks) and
-projections (read models that can be reset and rebuilt from the store).
+"""Who hears about events after commit.
 
-Apps register them at start:
+Apps register subscribers at start, in their `subscribers` module, naming the producer's typed
+event:
 
-    @event_subscriber("study.cache", event_types=["subject.renamed"])
+    @event_subscriber("study.cache", event_types=[SUBJECT_RENAMED])
     def invalidate_subject_cache(event: DomainEvent) -> None: ...
 
-    subject_counts = projection("study.subject_counts", reset=reset_subject_counts)
-
-    @subject_counts.on("subject.created")
-    def _count_subject(event: DomainEvent) -> None: ...
-
 A subscriber's name is stored with each delivery, so keep it stable. A subscriber hears only
-events published after it was registered; a new projection is filled with `replay(name)`.
+events published after it was registered.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from studymate_api.core.models import DomainEvent
 
-from .errors import AlreadyRegistered, NotRegistered
+from .errors import AlreadyRegistered
+from .events import EventType, event_name
 
 __all__ = [
     "EventHandler",
-    "Projection",
     "Subscriber",
     "SubscriberRegistry",
     "event_subscriber",
-    "projection",
     "subscribers",
 ]
 
@@ -42,54 +37,43 @@ class Subscriber:
 
     Database writes made by `handle` commit together with the delivery record, so they happen
     exactly once. Effects outside the database (cache, network) may repeat if the process dies
-    between them and the commit: keep those idempotent.
+    between them and the commit, or if another subscriber of the same batch fails (the batch
+    is then redone with each subscriber isolated): keep those idempotent, or better, send them
+    with `transaction.on_commit`.
+
+    `isolated=True` runs the subscriber in its own savepoint instead of in the event's batch
+    (see `outbox`): for one that calls the network or may fail independently, so its failures
+    never make the others redo their work.
     """
 
     def __init__(
-        self, name: str, handle: EventHandler, *, event_types: Iterable[str] | None = None
+        self,
+        name: str,
+        handle: EventHandler,
+        *,
+        event_types: Iterable[str | EventType[Any]] | None = None,
+        isolated: bool = False,
     ) -> None:
         self.name = name
         self._handle = handle
-        self.event_types = frozenset(event_types) if event_types is not None else None
+        self.event_types = (
+            frozenset(event_name(t) for t in event_types) if event_types is not None else None
+        )
+        self.isolated = isolated
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def handler(self) -> EventHandler:
+        """The function that handles events (for listing where a subscriber lives)."""
+        return self._handle
 
     def wants(self, event_type: str) -> bool:
         return self.event_types is None or event_type in self.event_types
 
     def handle(self, event: DomainEvent) -> None:
         self._handle(event)
-
-
-class Projection(Subscriber):
-    """A read model: one handler per event type, and a reset that empties it for a replay.
-
-    `reset` and the handlers must keep their state in the database so a replay (reset, then
-    every event in order) is one transaction.
-    """
-
-    def __init__(self, name: str, *, reset: Callable[[], None]) -> None:
-        super().__init__(name, self._apply, event_types=())
-        self._reset = reset
-        self._handlers: dict[str, EventHandler] = {}
-
-    def on(self, *event_types: str) -> Callable[[EventHandler], EventHandler]:
-        def decorator(handler: EventHandler) -> EventHandler:
-            for event_type in event_types:
-                if event_type in self._handlers:
-                    raise AlreadyRegistered(f"{self.name} already handles {event_type}")
-                self._handlers[event_type] = handler
-            self.event_types = frozenset(self._handlers)
-            return handler
-
-        return decorator
-
-    def reset(self) -> None:
-        self._reset()
-
-    def _apply(self, event: DomainEvent) -> None:
-        self._handlers[event.event_type](event)
 
 
 class SubscriberRegistry:
@@ -109,24 +93,9 @@ class SubscriberRegistry:
         with self._lock:
             self._by_name.pop(name, None)
 
-    def get(self, name: str) -> Subscriber:
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise NotRegistered(f"no event subscriber named {name!r}") from None
-
-    def projection(self, name: str) -> Projection:
-        subscriber = self.get(name)
-        if not isinstance(subscriber, Projection):
-            raise NotRegistered(f"{name!r} is a subscriber, not a projection")
-        return subscriber
-
     def all(self) -> list[Subscriber]:
         """In registration order, which is also the order events are delivered in."""
         return list(self._by_name.values())
-
-    def projections(self) -> list[Projection]:
-        return [s for s in self._by_name.values() if isinstance(s, Projection)]
 
     def for_event(self, event_type: str) -> list[Subscriber]:
         return [s for s in self._by_name.values() if s.wants(event_type)]
@@ -136,19 +105,16 @@ subscribers = SubscriberRegistry()
 
 
 def event_subscriber(
-    name: str, *, event_types: Iterable[str] | None = None
+    name: str,
+    *,
+    event_types: Iterable[str | EventType[Any]] | None = None,
+    isolated: bool = False,
 ) -> Callable[[EventHandler], EventHandler]:
-    """Register a function as a subscriber; `event_types=None` hears every event."""
+    """Register a function as a subscriber; `event_types=None` hears every event. `isolated`:
+    see `Subscriber`."""
 
     def decorator(handler: EventHandler) -> EventHandler:
-        subscribers.register(Subscriber(name, handler, event_types=event_types))
+        subscribers.register(Subscriber(name, handler, event_types=event_types, isolated=isolated))
         return handler
 
     return decorator
-
-
-def projection(name: str, *, reset: Callable[[], None]) -> Projection:
-    """Register a projection; add its event handlers with `@<projection>.on("event.type")`."""
-    result = Projection(name, reset=reset)
-    subscribers.register(result)
-    return result

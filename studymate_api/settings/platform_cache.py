@@ -14,10 +14,7 @@ CACHE_DEFAULT_TTL = 300
 # that exact anyway), long where the value is expensive and changes rarely.
 CACHE_NAMESPACE_TTLS: dict[str, int] = {
     "subjects": 600,
-    "summaries": 24 * 3600,
-    "quizzes": 3600,
     "progress": 120,
-    "analytics": 300,
     "recommendations": 900,
 }
 
@@ -25,8 +22,6 @@ CACHE_NAMESPACE_TTLS: dict[str, int] = {
 # recomputes it. Only for values that are expensive (AI output, aggregations) and where a
 # slightly old answer is harmless; tag invalidation always wins over grace.
 CACHE_NAMESPACE_STALE_GRACE: dict[str, int] = {
-    "summaries": 3600,
-    "analytics": 120,
     "recommendations": 600,
 }
 

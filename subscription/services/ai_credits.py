@@ -1,5 +1,5 @@
-"""The AI gateway's credit hook: a request is charged before any model is called and given
-back if it fails (see `studymate_api.ai.credits` for the protocol)."""
+"""The AI gateway's credit hook, provided through its `ai.credits` port: a request is charged
+before any model is called and given back if it fails (see `studymate_api.ai.credits`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from studymate_api.ai import AITask, Settle, UsageSummary, set_credit_hook
+from studymate_api.ai import AITask, Settle, UsageSummary, credits_port
 
 from ..models import CreditReason
 from .credits import credits_charge, credits_refund
@@ -67,6 +67,6 @@ def reserve_ai_credits(
 
 
 def install_credit_hook() -> None:
-    """Called from `SubscriptionConfig.ready`: AI requests cost credits unless
-    BILLING_CREDITS_ENABLED is off."""
-    set_credit_hook(reserve_ai_credits if settings.BILLING_CREDITS_ENABLED else None)
+    """Provides the gateway's `ai.credits` port (from `SubscriptionConfig.ready`): AI requests
+    cost credits unless BILLING_CREDITS_ENABLED is off (then the port's free default stays)."""
+    credits_port.provide(reserve_ai_credits if settings.BILLING_CREDITS_ENABLED else None)

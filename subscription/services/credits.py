@@ -9,6 +9,12 @@ guard). On SQLite, whose transactions take the write lock up front, the same hol
 Idempotency. Each change has a unique `idempotency_key`: the same key applies once, and a
 repeat returns the entry that was written the first time.
 
+Cost. A change is one transaction of three statements besides BEGIN and COMMIT: the lock (an
+upsert, which also creates the learner's balance row), one read after it (the balance, whether
+the keys involved are in the ledger, and for a charge the learner's plan terms), and one INSERT
+of the new entries (the month's free allowance and the charge together). Only a repeated key
+reads its entry.
+
 The free plan's allowance is granted lazily, under the same lock, the first time a free learner's
 credits are used or looked at in a calendar month (UTC), keyed by that month. Paid plans get
 theirs when Stripe reports the period's invoice paid (`allowance:invoice:<id>`).
@@ -18,17 +24,18 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import InsufficientCredits, validation_failed
 
 from ..models import CreditBalance, CreditLedger, CreditReason
-from ..selectors.credits import credits_balance
-from ..selectors.plans import effective_plan
+from ..selectors.plans import PlanTerms, effective_plan_terms, effective_plan_terms_annotations
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -49,10 +56,13 @@ def credits_charge(
     when the balance is short, and then nothing is taken."""
     if amount <= 0:
         raise ValueError("a charge takes a positive amount")
+    now = timezone.now()
     with transaction.atomic():
-        _lock(user.pk)
-        _grant_free_allowance_locked(user)
-        return _append_locked(user.pk, -amount, reason, idempotency_key, reference)
+        ledger = _locked(user.pk, idempotency_key, free_allowance_key(user.pk, now), plan=True)
+        _grant_free_allowance_locked(ledger, user, now)
+        entry = ledger.append(-amount, reason, idempotency_key, reference)
+        ledger.save()
+    return entry
 
 
 def credits_grant(
@@ -68,21 +78,25 @@ def credits_grant(
     if amount <= 0:
         raise ValueError("a grant adds a positive amount")
     with transaction.atomic():
-        _lock(user.pk)
-        return _append_locked(user.pk, amount, reason, idempotency_key, reference, created_by)
+        ledger = _locked(user.pk, idempotency_key)
+        entry = ledger.append(amount, reason, idempotency_key, reference, created_by)
+        ledger.save()
+    return entry
 
 
 def credits_refund(*, user: User, charge_key: str, reference: str = "") -> CreditLedger | None:
     """Gives back what the charge `charge_key` took, once; None if there was no such charge."""
+    key = f"{charge_key}:refund"
     with transaction.atomic():
-        _lock(user.pk)
-        charge = CreditLedger.objects.filter(idempotency_key=charge_key, user=user).first()
-        if charge is None or charge.delta >= 0:
+        ledger = _locked(user.pk, charge_key, key)
+        charge = ledger.entries.get(charge_key)
+        if charge is None or charge.user_id != user.pk or charge.delta >= 0:
             return None
-        key = f"{charge_key}:refund"
-        return _append_locked(
-            user.pk, -charge.delta, CreditReason.AI_REFUND, key, reference or charge.reference
+        entry = ledger.append(
+            -charge.delta, CreditReason.AI_REFUND, key, reference or charge.reference
         )
+        ledger.save()
+    return entry
 
 
 def credits_take_back(
@@ -94,16 +108,16 @@ def credits_take_back(
     if amount <= 0:
         raise ValueError("taking back needs a positive amount")
     with transaction.atomic():
-        _lock(user.pk)
-        existing = CreditLedger.objects.filter(idempotency_key=idempotency_key).first()
+        ledger = _locked(user.pk, idempotency_key)
+        existing = ledger.existing(idempotency_key)
         if existing is not None:
-            if existing.user_id != user.pk:
-                raise ValueError(f"idempotency key {idempotency_key!r} belongs to another user")
             return existing
-        take = min(amount, credits_balance(user_id=user.pk))
+        take = min(amount, ledger.balance)
         if take == 0:
             return None
-        return _append_locked(user.pk, -take, reason, idempotency_key, reference)
+        entry = ledger.append(-take, reason, idempotency_key, reference)
+        ledger.save()
+    return entry
 
 
 def credits_adjust(*, user: User, delta: int, note: str, admin: User) -> CreditLedger:
@@ -113,71 +127,131 @@ def credits_adjust(*, user: User, delta: int, note: str, admin: User) -> CreditL
         raise validation_failed("delta", _("An adjustment must add or remove credits."))
     if not note.strip():
         raise validation_failed("reference", _("Say why the credits are adjusted."))
+    key = f"admin:{uuid.uuid4()}"
     with transaction.atomic():
-        _lock(user.pk)
-        key = f"admin:{uuid.uuid4()}"
-        return _append_locked(
-            user.pk, delta, CreditReason.ADMIN_ADJUSTMENT, key, note.strip(), admin
-        )
+        ledger = _locked(user.pk, key)
+        entry = ledger.append(delta, CreditReason.ADMIN_ADJUSTMENT, key, note.strip(), admin)
+        ledger.save()
+    return entry
 
 
 def credits_ensure_allowance(*, user: User) -> None:
     """Grants the free plan's allowance of this month if it is due (a no-op otherwise)."""
+    now = timezone.now()
     with transaction.atomic():
-        _lock(user.pk)
-        _grant_free_allowance_locked(user)
+        ledger = _locked(user.pk, free_allowance_key(user.pk, now), plan=True)
+        _grant_free_allowance_locked(ledger, user, now)
+        ledger.save()
 
 
 # --- under the lock -----------------------------------------------------------------------------
 
 
-def _lock(user_id: int) -> None:
-    CreditBalance.objects.get_or_create(user_id=user_id)
-    CreditBalance.objects.select_for_update().get(user_id=user_id)
+@dataclass
+class _Ledger:
+    """The learner's ledger as read under their lock: the balance, the entries of the keys the
+    change involves, and the entries it appends (written together by `save`)."""
+
+    user_id: int
+    balance: int
+    entries: dict[str, CreditLedger]
+    # The learner's plan, when the change may grant the free allowance.
+    plan: PlanTerms | None = None
+    new: list[CreditLedger] = field(default_factory=list)
+
+    def existing(self, key: str) -> CreditLedger | None:
+        entry = self.entries.get(key)
+        if entry is not None and entry.user_id != self.user_id:
+            raise ValueError(f"idempotency key {key!r} belongs to another user")
+        return entry
+
+    def append(
+        self,
+        delta: int,
+        reason: str,
+        key: str,
+        reference: str,
+        created_by: User | None = None,
+    ) -> CreditLedger:
+        existing = self.existing(key)
+        if existing is not None:
+            return existing
+        if self.balance + delta < 0:
+            raise InsufficientCredits(
+                _("Not enough credits: this needs %(needed)d, you have %(balance)d.")
+                % {"needed": -delta, "balance": self.balance}
+            )
+        self.balance += delta
+        entry = CreditLedger(
+            user_id=self.user_id,
+            delta=delta,
+            reason=reason,
+            reference=reference[:255],
+            idempotency_key=key,
+            balance_after=self.balance,
+            created_by=created_by,
+        )
+        self.entries[key] = entry
+        self.new.append(entry)
+        return entry
+
+    def save(self) -> None:
+        # One INSERT for every new entry. No savepoint: under the lock no other change of this
+        # learner can take a key first, and a key of another learner's was refused above.
+        if self.new:
+            CreditLedger.objects.bulk_create(self.new)
+            self.new = []
 
 
-def _grant_free_allowance_locked(user: User) -> None:
-    plan = effective_plan(user=user)
+def _locked(user_id: int, *keys: str, plan: bool = False) -> _Ledger:
+    """Locks the learner's balance row (creating it on first use), then reads, after the lock
+    and in one query, the balance, which of `keys` the ledger has and, with `plan`, the terms
+    of the learner's plan. The balance includes every change that committed before."""
+    # An upsert that updates nothing of substance: it takes the row lock whether it inserts or
+    # finds the row (PostgreSQL; SQLite's transaction takes the write lock with it).
+    CreditBalance.objects.bulk_create(
+        [CreditBalance(user_id=user_id)],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["user"],
+    )
+    ledger = CreditLedger.objects.filter(user_id=user_id).order_by("-id")
+    reads: dict[str, Any] = {
+        "balance": Subquery(ledger.values("balance_after")[:1]),
+        **{f"key_{index}": _entry_id(key) for index, key in enumerate(keys)},
+        **(effective_plan_terms_annotations(user_id=user_id) if plan else {}),
+    }
+    state = cast(
+        "dict[str, Any]", CreditBalance.objects.filter(user_id=user_id).values(**reads).get()
+    )
+    found = [state[f"key_{index}"] for index in range(len(keys))]
+    # Only a repeat (or a refund, of its charge) finds entries: their rows are read then.
+    entries = (
+        CreditLedger.objects.in_bulk([pk for pk in found if pk is not None]) if any(found) else {}
+    )
+    terms = None
+    if plan:
+        terms = effective_plan_terms(
+            code=state["plan_code"], monthly_credits=state["plan_monthly_credits"]
+        )
+    return _Ledger(
+        user_id=user_id,
+        balance=state["balance"] or 0,
+        entries={entry.idempotency_key: entry for entry in entries.values()},
+        plan=terms,
+    )
+
+
+def _entry_id(key: str) -> Subquery:
+    return Subquery(CreditLedger.objects.filter(idempotency_key=key).values("pk")[:1])
+
+
+def _grant_free_allowance_locked(ledger: _Ledger, user: User, now: datetime.datetime) -> None:
+    key = free_allowance_key(user.pk, now)
+    plan = ledger.plan
+    if key in ledger.entries or plan is None:
+        return
     if not plan.is_free or plan.monthly_credits == 0:
         return
-    key = free_allowance_key(user.pk, timezone.now())
-    if not CreditLedger.objects.filter(idempotency_key=key).exists():
-        reference = f"{plan.code} {month_key(timezone.now())}"
-        _append_locked(
-            user.pk, plan.monthly_credits, CreditReason.MONTHLY_ALLOWANCE, key, reference
-        )
-
-
-def _append_locked(
-    user_id: int,
-    delta: int,
-    reason: str,
-    key: str,
-    reference: str,
-    created_by: User | None = None,
-) -> CreditLedger:
-    existing = CreditLedger.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.user_id != user_id:
-            raise ValueError(f"idempotency key {key!r} belongs to another user")
-        return existing
-    balance = credits_balance(user_id=user_id)
-    if balance + delta < 0:
-        raise InsufficientCredits(
-            _("Not enough credits: this needs %(needed)d, you have %(balance)d.")
-            % {"needed": -delta, "balance": balance}
-        )
-    try:
-        with transaction.atomic():
-            return CreditLedger.objects.create(
-                user_id=user_id,
-                delta=delta,
-                reason=reason,
-                reference=reference[:255],
-                idempotency_key=key,
-                balance_after=balance + delta,
-                created_by=created_by,
-            )
-    except IntegrityError:
-        # Only possible when the lock was bypassed (a key reused by another user's change).
-        return CreditLedger.objects.get(idempotency_key=key)
+    reference = f"{plan.code} {month_key(now)}"
+    ledger.append(plan.monthly_credits, CreditReason.MONTHLY_ALLOWANCE, key, reference)

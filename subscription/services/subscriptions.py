@@ -9,14 +9,17 @@ object from the API); `subscription_apply` refuses older states, so a late
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from accounts.models import User
+from accounts.selectors import user_get
 
 from ..models import StripeCustomer, SubscriptionPlan, UserSubscription
 from ..stripe_api import as_dict, stripe_client, stripe_errors, stripe_id
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = structlog.get_logger(__name__)
 
@@ -36,7 +39,7 @@ def user_for_stripe(customer: Any, metadata: dict[str, Any] | None) -> User | No
             return found.user
     user_id = (metadata or {}).get("user_id", "")
     if str(user_id).isdigit() and len(str(user_id)) <= 18:  # beyond that no bigint id matches
-        return User.objects.filter(pk=int(user_id)).first()
+        return user_get(user_id=int(user_id))
     return None
 
 

@@ -80,6 +80,7 @@ def test_graded_answers_reach_the_model_and_refresh_recommendations(
         tail = worker_log.read_text(errors="replace")[-3000:]
         assert weak, f"no weak topic after the worker's updates; worker log:\n{tail}"
         assert weak[0]["reason"].startswith("Your weakest topic in Biology: osmosis (")
-        assert "personalization.update_knowledge" in worker_log.read_text(errors="replace")
+        # The AnswerGraded events reached the learner model in the worker's outbox deliveries.
+        assert "studymate_api.cqrs.publish_event" in worker_log.read_text(errors="replace")
         later = learner.get(f"/api/quiz/attempts/{attempt}/next_question/").json()
         assert later["predicted_success"] < first["predicted_success"]

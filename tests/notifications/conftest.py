@@ -15,19 +15,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from accounts.models import User
-from notifications.migrations._seed_templates import TEMPLATES
-from notifications.models import NotificationTemplate
 from studymate_api.settings.notifications import email_config
 from tests.standins.fcm_api import FCMStandin
 from tests.standins.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioStandin
 
 TWILIO_FROM = "+15005550006"
-
-
-@pytest.fixture(autouse=True)
-def _templates(db: Any) -> None:
-    """What migration 0002 seeds (the suite runs without migrations)."""
-    NotificationTemplate.objects.bulk_create(NotificationTemplate(**t) for t in TEMPLATES)
 
 
 @pytest.fixture(autouse=True)

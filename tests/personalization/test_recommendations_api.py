@@ -266,9 +266,10 @@ class TestDiversity:
 
 
 class TestCaching:
-    def test_a_graded_answer_through_the_api_refreshes_the_recommendations(
+    def test_a_finished_attempt_through_the_api_refreshes_the_recommendations(
         self, auth_client, user, other_user, commit_hooks
     ):
+        """A fixed attempt's grades reach the learner model with its QuizCompleted."""
         biology = SubjectFactory.create(name="Biology", created_by=other_user)
         quiz = true_false_quiz(other_user, biology, [["osmosis"]] * 4)
         attempt = auth_client.post(f"/api/quiz/quizzes/{quiz.pk}/attempts/").json()
@@ -280,6 +281,9 @@ class TestCaching:
                     auth_client.post("/api/quiz/submit-answer/", body, format="json").status_code
                     == 200
                 )
+        with commit_hooks():
+            finish = auth_client.post(f"/api/quiz/attempts/{attempt['id']}/finish/")
+            assert finish.status_code == 200
         weak = [r for r in recommend(auth_client) if r["type"] == "weak_topic"]
         assert [r["item"]["topic"] for r in weak] == ["osmosis"]
 

@@ -6,7 +6,13 @@ from collections import Counter
 
 from personalization.recommendations import Recommendation, RecommendationType
 from personalization.recommendations.ranking import best_first, diversified, unique
-from personalization.recommendations.similarity import SubjectText, cosine, tfidf_vectors
+from personalization.recommendations.similarity import (
+    SubjectText,
+    Vector,
+    cosine,
+    inverse_document_frequency,
+    tfidf_vector,
+)
 
 T = RecommendationType
 
@@ -39,6 +45,12 @@ def test_the_list_ends_early_rather_than_break_the_cap() -> None:
 def test_unique_keeps_the_best_scoring_suggestion_of_a_thing() -> None:
     found = [rec(T.POPULAR_SUBJECT, "subject:1", 0.2), rec(T.SIMILAR_SUBJECT, "subject:1", 0.5)]
     assert [r.type for r in unique(found)] == [T.SIMILAR_SUBJECT]
+
+
+def tfidf_vectors(subjects: list[SubjectText]) -> dict[int, Vector]:
+    """Each subject's vector with idf over these subjects, as the public index builds them."""
+    idf = inverse_document_frequency(subjects)
+    return {s.id: tfidf_vector(s, idf) for s in subjects}
 
 
 def subject(pk: int, name: str, category: str = "", tags: tuple[str, ...] = (), text: str = ""):

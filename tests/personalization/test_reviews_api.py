@@ -311,21 +311,26 @@ class TestConceptCards:
         assert rated["answer"]["summary"] == summary["id"]
         assert first["concept"].casefold() in rated["answer"]["explanation"].casefold()
 
-    def test_other_summaries_are_mined_by_the_local_extractor_once(
+    def test_other_summaries_give_cards_from_the_one_ai_call_they_made(
         self,
         auth_client: APIClient,
         user: User,
         subject: Subject,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
-        from personalization.events import review_concepts_from_summary
-        from studymate_api.core.models import DomainEvent
+        from personalization.services import review_cards_from_summary
+        from studymate_api.core.models import AIUsage
 
         summary = self.generate(auth_client, subject, "brief", django_capture_on_commit_callbacks)
-        count = ReviewCard.objects.filter(user=user, kind="concept").count()
+        # The summary's own call is the only one: its concepts come from the text it produced.
+        assert list(AIUsage.objects.values_list("task", flat=True)) == ["summary_brief"]
+        cards = ReviewCard.objects.filter(user=user, kind="concept")
+        count = cards.count()
         assert count >= 2
         assert ReviewCard.objects.filter(summary_id=summary["id"]).count() == count
+        for concept in cards.values_list("concept", flat=True):
+            assert concept.casefold() in summary["summary"].casefold()
         # A redelivered event finds its cards.
-        event = DomainEvent.objects.get(event_type="SummaryCompleted")
-        review_concepts_from_summary(event)
+        assert review_cards_from_summary(summary_id=summary["id"]) == 0
         assert ReviewCard.objects.filter(user=user, kind="concept").count() == count
+        assert AIUsage.objects.count() == 1

@@ -16,7 +16,6 @@ from personalization.models import (
     ProcessedAnswer,
 )
 from personalization.services import knowledge_update_from_answer
-from personalization.tasks import update_knowledge
 from quiz.models import AnswerStatus, Question, UserAnswer
 from study.models import Subject
 from tests.factories import UserFactory
@@ -81,7 +80,6 @@ def test_the_same_answer_twice_changes_nothing(
     answer = answered(graded_answer, user, make_question(), True)
     before = state(user)
     assert knowledge_update_from_answer(answer_id=answer.pk) is False
-    assert update_knowledge.delay(answer.pk).get() == "skipped"
     assert state(user) == before
     assert ProcessedAnswer.objects.filter(answer_id=answer.pk).count() == 1
 
@@ -96,12 +94,13 @@ def test_ungraded_or_missing_answers_are_skipped(
     assert not ProcessedAnswer.objects.exists()
 
 
-def test_submitting_an_answer_updates_knowledge_after_commit(
+def test_a_fixed_attempts_answers_update_knowledge_when_it_finishes(
     auth_client: APIClient,
     user: User,
     make_question: Callable[..., Question],
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
+    """Its automatic grades are told by its QuizCompleted, all at once (`quiz.events`)."""
     question = make_question("hard")
     attempt = auth_client.post(f"/api/quiz/quizzes/{question.quiz_id}/attempts/").json()
     body = {"attempt_id": attempt["id"], "question_id": question.pk, "answer": "true"}
@@ -109,5 +108,10 @@ def test_submitting_an_answer_updates_knowledge_after_commit(
         response = auth_client.post("/api/quiz/submit-answer/", body, format="json")
     assert response.status_code in (200, 201), response.content
     answer = UserAnswer.objects.get(question=question)
+    assert not ProcessedAnswer.objects.filter(answer_id=answer.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post(f"/api/quiz/attempts/{attempt['id']}/finish/")
+    assert response.status_code == 200, response.content
     assert ProcessedAnswer.objects.filter(answer_id=answer.pk).exists()
     assert LearnerAbility.objects.get(user=user).ability > 0
+    assert ItemDifficulty.objects.get(question=question).n == 1

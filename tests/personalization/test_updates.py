@@ -12,10 +12,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from personalization.events import profile_from_activity
-from personalization.models import LearnerProfile, ProcessedActivity, ReviewCard
+from personalization.models import LearnerProfile, ProcessedActivity, ProcessedAnswer, ReviewCard
 from personalization.services import learning_session_record, learning_session_record_on_commit
-from personalization.tasks import update_knowledge
+from personalization.subscribers import knowledge_from_answer, profile_from_activity
+from quiz.events import ANSWER_GRADED
 from quiz.models import Question, UserAnswer
 from study.models import Subject
 from studymate_api.core.models import DomainEvent
@@ -83,9 +83,12 @@ def test_a_finished_quiz_counts_as_reading_with_its_score(
     event = DomainEvent.objects.get(event_type="QuizCompleted")
     row = LearnerProfile.objects.get(user=user)
     assert row.style_totals == {"reading": 1}
-    # The attempt's time counts once, from the StudyTimeLogged that finishing records.
-    logged = DomainEvent.objects.get(event_type="StudyTimeLogged").payload["minutes"]
-    assert sum(row.hour_minutes) == pytest.approx(logged)
+    # The attempt's time counts once, from QuizCompleted: finishing logs it as study progress
+    # without a StudyTimeLogged, so the finish reaches the profile once.
+    assert not DomainEvent.objects.filter(event_type="StudyTimeLogged").exists()
+    assert ProcessedActivity.objects.filter(key__startswith="event:").count() == 1
+    seconds = event.payload["time_spent_seconds"] or 0
+    assert sum(row.hour_minutes) == pytest.approx(max(seconds / 60, 1.0))
     assert sum(row.hour_score_sums) == pytest.approx(1.0)  # 100%
     assert sum(row.hour_score_counts) == pytest.approx(1.0)
     before = snapshot(user)
@@ -145,10 +148,21 @@ def test_a_redelivered_wrong_answer_makes_one_card_and_no_lapse(
     user: User, make_question: Callable[..., Question], graded_answer: GradedAnswer
 ) -> None:
     answer = graded_answer(user, make_question("medium"), False)
-    assert update_knowledge.delay(answer.pk).get() == "updated"
-    assert update_knowledge.delay(answer.pk).get() == "skipped"
+    event = ANSWER_GRADED.record(
+        aggregate_id=answer.pk,
+        payload={
+            "answer_id": answer.pk,
+            "attempt_id": answer.attempt_id,
+            "user_id": user.pk,
+            "question_id": answer.question_id,
+            "question_type": answer.question.question_type,
+        },
+    )
+    knowledge_from_answer(event)
+    knowledge_from_answer(event)  # redelivered
     card = ReviewCard.objects.get(user=user)
     assert (card.reps, card.lapses, card.logs.count()) == (0, 0, 0)
+    assert ProcessedAnswer.objects.filter(answer_id=answer.pk).count() == 1
 
 
 def test_late_events_count_decayed_and_never_move_the_clock_back(user: User) -> None:

@@ -168,13 +168,15 @@ class TestAdaptiveAttempt:
         with CaptureQueriesContext(connection) as queries:
             assert submit(other_client, attempt["id"], question["id"], "true").status_code == 200
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        # user, locked attempt, question, its choices, answers so far, the insert
-        assert len(statements) <= 6, statements
+        # user, locked attempt, answers so far, question (with whether it is answered), its
+        # choices, the insert, and the AnswerGraded event (one insert: a new answer's stream
+        # takes no lock)
+        assert len(statements) <= 7, statements
 
     def test_graded_answers_reach_the_learner_model(
         self, other_client, other_user, small_pool, commit_hooks
     ):
-        """Through `quiz.signals.answer_graded`: quiz never imports personalization."""
+        """Through the AnswerGraded event (`quiz.events`): quiz never imports personalization."""
         attempt = start_adaptive(other_client, small_pool)
         question = next_question(other_client, attempt["id"])["question"]
         with commit_hooks():

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from notifications.migrations._seed_templates import TEMPLATES
-from notifications.models import Notification, NotificationTemplate
-from notifications.receivers import connect_signals
+from notifications.models import Notification
 from realtime.models import RoomMembership, StudyRoom
+from studymate_api.cqrs import subscribers
 from tests.factories import UserFactory
 from tests.realtime.room_support import add_member, client_for, make_room
 
@@ -25,12 +24,6 @@ ROOMS = "/api/study/realtime/rooms/"
 def invite_url(room: StudyRoom | int) -> str:
     room_id = room if isinstance(room, int) else room.pk
     return f"{ROOMS}{room_id}/invite/"
-
-
-@pytest.fixture(autouse=True)
-def _templates(db: Any) -> None:
-    """What notifications' migration 0002 seeds (the suite runs without migrations)."""
-    NotificationTemplate.objects.bulk_create(NotificationTemplate(**t) for t in TEMPLATES)
 
 
 @pytest.fixture(autouse=True)
@@ -77,8 +70,10 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
     return error
 
 
-def test_the_signal_has_a_receiver() -> None:
-    assert "realtime.signals.room_invitation" in connect_signals()
+def test_notifications_subscribe_to_the_invitation_event() -> None:
+    assert "notifications.room_invitation" in [
+        s.name for s in subscribers.for_event("RoomInvitation")
+    ]
 
 
 def test_a_member_invites_a_learner_who_can_then_join_the_private_room(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from study import services
 from study.models import StudySummary
 from study.tasks import generate_summary, requeue_stale_summaries
-from studymate_api.ai import set_credit_hook
+from studymate_api.ai import credits_port
 from studymate_api.celery import app as celery_app
 from studymate_api.core.errors import InsufficientCredits
 from studymate_api.core.models import AIUsage
@@ -117,11 +117,11 @@ class TestGenerateCompletesBeforeTheAnswer:
         def refuse(user, task, estimate):
             raise InsufficientCredits()
 
-        set_credit_hook(refuse)
+        credits_port.provide(refuse)
         try:
             response = auth_client.post(GENERATE, request_body(subject))
         finally:
-            set_credit_hook(None)
+            credits_port.provide(None)
         assert response.status_code == 402
         assert response.json()["error"]["code"] == "insufficient_credits"
         assert StudySummary.objects.get(user=user).status == "failed"

@@ -1,6 +1,7 @@
 """Billing events reach the learner as notifications: signed Stripe webhooks, verified by the
-real `stripe` library, go through the subscription signals to `notify`; a replayed event, or a
-second event about the same invoice, renewal or cancellation, notifies once."""
+real `stripe` library, record the subscription events that notifications subscribe to; a
+replayed event, or a second event about the same invoice, renewal or cancellation, notifies
+once."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from notifications.migrations._seed_templates import TEMPLATES
-from notifications.models import Notification, NotificationTemplate
-from notifications.receivers import connect_signals
+from notifications.models import Notification
+from studymate_api.core.models import DomainEvent
+from studymate_api.cqrs import Subscriber, subscribers
+from subscription.events import PAYMENT_SUCCEEDED
 from subscription.models import Payment, UserSubscription, WebhookEvent
 from tests.standins.stripe_api import StripeStandin
 from tests.subscription.test_webhooks import Journey
@@ -22,12 +24,6 @@ pytestmark = pytest.mark.django_db
 
 CANCEL = "/api/subscription/cancel/"
 MONTH = 30 * 24 * 3600
-
-
-@pytest.fixture(autouse=True)
-def _templates(db: Any) -> None:
-    """What notifications' migration 0002 seeds (the suite runs without migrations)."""
-    NotificationTemplate.objects.bulk_create(NotificationTemplate(**t) for t in TEMPLATES)
 
 
 @pytest.fixture
@@ -68,15 +64,15 @@ def notifications(user: User, kind: str) -> list[Notification]:
     return list(Notification.objects.filter(user=user, kind=kind))
 
 
-def test_every_subscription_signal_has_a_receiver() -> None:
-    connected = connect_signals()  # what NotificationsConfig.ready did; same dispatch uids
-    for name in (
-        "payment_succeeded",
-        "payment_failed",
-        "subscription_renewing",
-        "subscription_cancelled",
-    ):
-        assert f"subscription.signals.{name}" in connected
+def test_every_subscription_event_has_a_subscriber() -> None:
+    expected = {
+        "PaymentSucceeded": "notifications.payment_succeeded",
+        "PaymentFailed": "notifications.payment_failed",
+        "SubscriptionRenewing": "notifications.subscription_renewing",
+        "SubscriptionCancelled": "notifications.subscription_cancelled",
+    }
+    for event_type, subscriber in expected.items():
+        assert [s.name for s in subscribers.for_event(event_type)] == [subscriber]
 
 
 def test_a_paid_invoice_tells_the_learner_once(active: Journey, send: Any, learner: User) -> None:
@@ -212,19 +208,23 @@ def test_cancelling_through_the_api_is_told_when_stripe_confirms_it(
     assert "its benefits last until" in notification.body
 
 
-def test_a_failing_receiver_does_not_undo_the_payment(
+def test_a_failing_subscriber_does_not_undo_the_payment(
     active: Journey, send: Any, learner: User
 ) -> None:
-    """`send_robust`: the billing change stands even when a receiver raises."""
-    from subscription.signals import payment_succeeded
+    """The billing change and its event commit with the webhook; another subscriber of the
+    event that fails neither undoes the payment nor holds back the learner's notification: the
+    event stays owed to the failing one alone (the outbox retries it)."""
 
-    def broken(sender: Any, **kwargs: Any) -> None:
-        raise RuntimeError("receiver failed")
+    def broken(event: DomainEvent) -> None:
+        raise RuntimeError("subscriber failed")
 
-    payment_succeeded.connect(broken)
+    subscribers.register(Subscriber("tests.broken", broken, event_types=[PAYMENT_SUCCEEDED]))
     try:
         send(active.invoice_paid(at=active.start + 1))
     finally:
-        payment_succeeded.disconnect(broken)
+        subscribers.unregister("tests.broken")
     assert Payment.objects.filter(user=learner).count() == 1
     assert len(notifications(learner, "payment_succeeded")) == 1
+    event = DomainEvent.objects.get(event_type=PAYMENT_SUCCEEDED.name)
+    assert event.published_at is None
+    assert "tests.broken: RuntimeError: subscriber failed" in event.last_error

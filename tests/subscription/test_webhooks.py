@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from studymate_api.core.models import DomainEvent
+from subscription.events import PAYMENT_FAILED
 from subscription.models import (
     CreditLedger,
     Discount,
@@ -21,7 +23,6 @@ from subscription.models import (
     UserSubscription,
     WebhookEvent,
 )
-from subscription.signals import payment_failed
 from tests.standins.stripe_api import StripeStandin, sign
 
 CURRENT = "/api/subscription/current/"
@@ -261,28 +262,17 @@ class TestCheckoutCompleted:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_renewal_makes_it_past_due_and_tells_the_learner(deliver, journey, user):
-    heard: list[dict[str, Any]] = []
-
-    def receiver(sender, **kwargs):
-        heard.append(kwargs)
-
-    payment_failed.connect(receiver)
-    try:
-        deliver(journey.subscription_event("created", at=journey.start, status="active"))
-        failed = journey.api.invoice(
-            journey.subscription, amount=9900, currency="krw", status="open"
-        )
-        deliver(journey.api.event("invoice.payment_failed", failed, created=journey.start + 5))
-    finally:
-        payment_failed.disconnect(receiver)
+    deliver(journey.subscription_event("created", at=journey.start, status="active"))
+    failed = journey.api.invoice(journey.subscription, amount=9900, currency="krw", status="open")
+    deliver(journey.api.event("invoice.payment_failed", failed, created=journey.start + 5))
     assert state(user)[0] == [("pro", "past_due", False)]
     # An "active" update older than the failure, delivered late, does not undo it.
     deliver(journey.subscription_event("updated", at=journey.start + 2, status="active"))
     assert state(user)[0] == [("pro", "past_due", False)]
-    assert len(heard) == 1
-    assert heard[0]["user"] == user
-    assert (heard[0]["invoice_id"], heard[0]["amount_due"]) == (failed["id"], 9900)
-    assert heard[0]["next_payment_attempt"] is not None
+    [heard] = [e.payload for e in DomainEvent.objects.filter(event_type=PAYMENT_FAILED.name)]
+    assert heard["user_id"] == user.pk
+    assert (heard["invoice_id"], heard["amount_due"]) == (failed["id"], 9900)
+    assert heard["next_payment_attempt"] is not None
 
 
 @pytest.mark.django_db

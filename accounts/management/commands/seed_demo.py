@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User
-from study.models import DifficultyLevel, Subject
+from study.selectors import subject_public_list
 from study.services import subject_create
 
 DEMO_LEARNER = "learner@studymate.local"
@@ -25,28 +25,28 @@ DEMO_SUBJECTS: list[dict[str, Any]] = [
         "name": "Python Programming",
         "description": "Variables, control flow, functions and data structures in Python.",
         "category": "computer_science",
-        "difficulty_level": DifficultyLevel.BEGINNER,
+        "difficulty_level": "beginner",
         "tags": ["python", "programming"],
     },
     {
         "name": "Linear Algebra",
         "description": "Vectors, matrices, linear maps, eigenvalues and their applications.",
         "category": "mathematics",
-        "difficulty_level": DifficultyLevel.INTERMEDIATE,
+        "difficulty_level": "intermediate",
         "tags": ["math", "matrices"],
     },
     {
         "name": "한국사",
         "description": "고조선부터 현대까지 한국 역사의 흐름과 주요 사건.",
         "category": "history",
-        "difficulty_level": DifficultyLevel.BEGINNER,
+        "difficulty_level": "beginner",
         "tags": ["history", "korea"],
     },
     {
         "name": "English Reading",
         "description": "Reading comprehension strategies with graded academic texts.",
         "category": "language",
-        "difficulty_level": DifficultyLevel.INTERMEDIATE,
+        "difficulty_level": "intermediate",
         "tags": ["english", "reading"],
     },
 ]
@@ -87,7 +87,7 @@ class Command(BaseCommand):
     def _demo_subjects(*, owner: User) -> int:
         created = 0
         for spec in DEMO_SUBJECTS:
-            if not Subject.objects.filter(name=spec["name"], is_public=True).exists():
+            if not subject_public_list().filter(name=spec["name"]).exists():
                 subject_create(created_by=owner, is_public=True, **spec)
                 created += 1
         return created

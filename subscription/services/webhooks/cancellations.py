@@ -9,18 +9,15 @@ through our API already stored the flag, and its webhook must still tell the lea
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db import transaction
-
+from ...events import SUBSCRIPTION_CANCELLED
 from ...models import SubscriptionStatus, UserSubscription, WebhookEvent
-from ...signals import subscription_cancelled
+from .invoices import period_end, plan_name
 
 
 def cancellation_announce(
     *, event: WebhookEvent, before: UserSubscription | None, after: UserSubscription
 ) -> None:
-    """Sends `subscription_cancelled` after commit when `event` cancelled `after`.
+    """Records SubscriptionCancelled when `event` cancelled `after`.
     `before` is the row as it was before the event was applied (None: there was none)."""
     ended = after.status == SubscriptionStatus.CANCELED and (
         before is None or before.status != SubscriptionStatus.CANCELED
@@ -33,13 +30,19 @@ def cancellation_announce(
     )
     if not (ended or scheduled):
         return
-    period_end = after.current_period_end
-    details: dict[str, Any] = {
-        "cancellation_id": _cancellation_id(after),
-        # Once ended, the benefits are gone; before that they last until the period's end.
-        "ends_on": period_end.date() if scheduled and period_end else None,
-    }
-    transaction.on_commit(lambda: _tell_cancelled(after, details))
+    end = period_end(after)
+    SUBSCRIPTION_CANCELLED.record(
+        aggregate_id=after.stripe_subscription_id,
+        payload={
+            "user_id": after.user_id,
+            "stripe_subscription_id": after.stripe_subscription_id,
+            "plan": plan_name(after),
+            "period_end": end,
+            "cancellation_id": _cancellation_id(after),
+            # Once ended, the benefits are gone; before that they last until the period's end.
+            "ends_on": end if scheduled else None,
+        },
+    )
 
 
 def _was_cancelling(event: WebhookEvent, before: UserSubscription | None) -> bool:
@@ -54,9 +57,3 @@ def _cancellation_id(subscription: UserSubscription) -> str:
     period_end = subscription.current_period_end
     stamp = int(period_end.timestamp()) if period_end else 0
     return f"{subscription.stripe_subscription_id}:{stamp}"
-
-
-def _tell_cancelled(subscription: UserSubscription, details: dict[str, Any]) -> None:
-    subscription_cancelled.send_robust(
-        sender=UserSubscription, user=subscription.user, subscription=subscription, **details
-    )

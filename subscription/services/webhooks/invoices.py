@@ -1,5 +1,6 @@
 """Invoice events: payments, the paid period's credits, failed renewals, renewal notices
-(refunds: `refunds`). The learner hears of each through `subscription.signals`, after commit."""
+(refunds: `refunds`). Each records its event (`subscription.events`) in the webhook's
+transaction; the learner hears of it from the notifications app's subscribers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from studymate_api.metrics import track_event
 
+from ...events import PAYMENT_FAILED, PAYMENT_SUCCEEDED, SUBSCRIPTION_RENEWING
 from ...models import (
     CreditReason,
     Payment,
@@ -18,7 +20,7 @@ from ...models import (
     UserSubscription,
     WebhookEvent,
 )
-from ...signals import payment_failed, payment_succeeded, subscription_renewing
+from ...money import format_money
 from ..credits import credits_grant
 from ..subscriptions import (
     from_timestamp,
@@ -133,23 +135,37 @@ def on_invoice_paid(event: WebhookEvent) -> str:
             lambda: track_event("payment_succeeded", user=user.pk, amount=amount, currency=currency)
         )
         if subscription_id:  # a subscription's invoice, not a one-time purchase
-            transaction.on_commit(lambda: _tell_payment_succeeded(user, subscription, payment))
+            _record_payment_succeeded(user.pk, subscription_id, subscription, payment)
     return "applied" if created else "ignored: payment already recorded"
 
 
-def _tell_payment_succeeded(
-    user: Any, subscription: UserSubscription | None, payment: Payment
+def _record_payment_succeeded(
+    user_id: int, subscription_id: str, subscription: UserSubscription | None, payment: Payment
 ) -> None:
-    payment_succeeded.send_robust(
-        sender=UserSubscription,
-        user=user,
-        subscription=subscription,
-        invoice_id=payment.stripe_invoice_id,
-        amount_paid=payment.amount_paid,
-        currency=payment.currency,
-        hosted_invoice_url=payment.hosted_invoice_url,
-        paid_at=payment.paid_at,
+    PAYMENT_SUCCEEDED.record(
+        aggregate_id=subscription_id,
+        payload={
+            "user_id": user_id,
+            "stripe_subscription_id": subscription_id,
+            "plan": plan_name(subscription),
+            "period_end": period_end(subscription),
+            "invoice_id": payment.stripe_invoice_id,
+            "amount_paid": payment.amount_paid,
+            "currency": payment.currency,
+            "amount": format_money(payment.amount_paid, payment.currency),
+            "hosted_invoice_url": payment.hosted_invoice_url,
+            "paid_at": payment.paid_at.isoformat() if payment.paid_at else None,
+        },
     )
+
+
+def plan_name(subscription: UserSubscription | None) -> str | None:
+    return subscription.plan.name if subscription is not None else None
+
+
+def period_end(subscription: UserSubscription | None) -> str | None:
+    end = subscription.current_period_end if subscription is not None else None
+    return end.date().isoformat() if end is not None else None
 
 
 def _paid_at(invoice: dict[str, Any], event: WebhookEvent) -> Any:
@@ -159,7 +175,7 @@ def _paid_at(invoice: dict[str, Any], event: WebhookEvent) -> Any:
 
 def on_invoice_payment_failed(event: WebhookEvent) -> str:
     """The renewal could not be charged: the subscription is past due (its benefits stay while
-    Stripe retries) and the learner is told through the `payment_failed` signal."""
+    Stripe retries) and PaymentFailed is recorded (the learner is told to update their card)."""
     invoice = event.data_object
     subscription = (
         UserSubscription.objects.select_for_update()
@@ -178,28 +194,37 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
         subscription.status = SubscriptionStatus.PAST_DUE
         subscription.stripe_updated_at = event.stripe_created_at
         subscription.save(update_fields=["status", "stripe_updated_at", "updated_at"])
-    details = {
-        "invoice_id": invoice["id"],
-        "amount_due": int(invoice.get("amount_due") or 0),
-        "currency": str(invoice.get("currency") or "").lower(),
-        "hosted_invoice_url": invoice.get("hosted_invoice_url") or "",
-        "next_payment_attempt": from_timestamp(invoice.get("next_payment_attempt")),
-    }
-    transaction.on_commit(lambda: _tell_payment_failed(subscription, details))
+    amount_due = int(invoice.get("amount_due") or 0)
+    currency = str(invoice.get("currency") or "").lower()
+    next_attempt = from_timestamp(invoice.get("next_payment_attempt"))
+    PAYMENT_FAILED.record(
+        aggregate_id=subscription.stripe_subscription_id,
+        payload={
+            "user_id": subscription.user_id,
+            "stripe_subscription_id": subscription.stripe_subscription_id,
+            "plan": plan_name(subscription),
+            "period_end": period_end(subscription),
+            "invoice_id": invoice["id"],
+            "amount_due": amount_due,
+            "currency": currency,
+            "amount": format_money(amount_due, currency),
+            "hosted_invoice_url": invoice.get("hosted_invoice_url") or "",
+            "next_payment_attempt": next_attempt.isoformat() if next_attempt else None,
+        },
+    )
+    user_id, invoice_id = subscription.user_id, invoice["id"]
+    transaction.on_commit(lambda: _count_payment_failed(user_id, invoice_id))
     return "applied: past_due"
 
 
-def _tell_payment_failed(subscription: UserSubscription, details: dict[str, Any]) -> None:
-    track_event("payment_failed", user=subscription.user_id, invoice=details["invoice_id"])
-    logger.info("payment_failed", user_id=subscription.user_id, invoice=details["invoice_id"])
-    payment_failed.send_robust(
-        sender=UserSubscription, user=subscription.user, subscription=subscription, **details
-    )
+def _count_payment_failed(user_id: int, invoice_id: str) -> None:
+    track_event("payment_failed", user=user_id, invoice=invoice_id)
+    logger.info("payment_failed", user_id=user_id, invoice=invoice_id)
 
 
 def on_invoice_upcoming(event: WebhookEvent) -> str:
-    """A renewal will charge the card in a few days: the learner is told through the
-    `subscription_renewing` signal. Nothing is stored; the invoice does not exist yet (an
+    """A renewal will charge the card in a few days: SubscriptionRenewing is recorded (the
+    learner is told). Nothing else is stored; the invoice does not exist yet (an
     upcoming invoice has no id), the event row is what makes a replay do nothing."""
     invoice = event.data_object
     subscription = (
@@ -216,13 +241,24 @@ def on_invoice_upcoming(event: WebhookEvent) -> str:
         return "ignored: no renewal date"
     if renews_at <= timezone.now():  # a notice delivered late: the renewal is not coming
         return "ignored: the renewal date has passed"
-    details = {
-        "renewal_id": f"{subscription.stripe_subscription_id}:{int(renews_at.timestamp())}",
-        "renews_on": renews_at.date(),
-        "amount_due": int(invoice.get("amount_due") or 0),
-        "currency": str(invoice.get("currency") or "").lower(),
-    }
-    transaction.on_commit(lambda: _tell_renewing(subscription, details))
+    amount_due = int(invoice.get("amount_due") or 0)
+    currency = str(invoice.get("currency") or "").lower()
+    renewal_id = f"{subscription.stripe_subscription_id}:{int(renews_at.timestamp())}"
+    SUBSCRIPTION_RENEWING.record(
+        aggregate_id=subscription.stripe_subscription_id,
+        payload={
+            "user_id": subscription.user_id,
+            "stripe_subscription_id": subscription.stripe_subscription_id,
+            "plan": plan_name(subscription),
+            "period_end": period_end(subscription),
+            "renewal_id": renewal_id,
+            "renews_on": renews_at.date().isoformat(),
+            "amount_due": amount_due,
+            "currency": currency,
+            "amount": format_money(amount_due, currency),
+        },
+    )
+    logger.info("subscription_renewing", user_id=subscription.user_id, renewal_id=renewal_id)
     return "applied: renewal notice"
 
 
@@ -232,10 +268,3 @@ def _renewal_time(invoice: dict[str, Any], subscription: UserSubscription) -> An
     lines = _lines(invoice)
     start = (lines[0].get("period") or {}).get("start") if lines else None
     return from_timestamp(start) or subscription.current_period_end
-
-
-def _tell_renewing(subscription: UserSubscription, details: dict[str, Any]) -> None:
-    logger.info("subscription_renewing", user_id=subscription.user_id, **details)
-    subscription_renewing.send_robust(
-        sender=UserSubscription, user=subscription.user, subscription=subscription, **details
-    )

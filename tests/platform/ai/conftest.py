@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from studymate_api.ai import set_credit_hook
+from studymate_api.ai import credits_port
 from tests.standins.fixtures import *  # noqa: F403 - the stand-in fixtures
 
 
@@ -19,4 +19,4 @@ def ai_settings(ai_isolated: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _no_credit_hook() -> None:
     """The gateway's own tests run free; the suite's conftest puts billing's hook back."""
-    set_credit_hook(None)
+    credits_port.provide(None)

@@ -18,9 +18,9 @@ from studymate_api.ai import (
     GenerateOptions,
     TextInput,
     UsageSummary,
+    credits_port,
     generate,
     generate_stream,
-    set_credit_hook,
 )
 from studymate_api.core.errors import InsufficientCredits
 from studymate_api.core.models import AIUsage
@@ -119,7 +119,7 @@ class RecordingHook:
 
 def test_the_credit_hook_settles_with_the_actual_usage(enable, openai_api, user):
     hook = RecordingHook()
-    set_credit_hook(hook)
+    credits_port.provide(hook)
     enable("openai", openai_api)
     openai_api.enqueue(openai_api.completion(ANSWER, prompt_tokens=2000, completion_tokens=100))
 
@@ -137,7 +137,7 @@ def test_the_credit_hook_settles_with_the_actual_usage(enable, openai_api, user)
 
 
 def test_refused_credits_stop_the_request(enable, openai_api, user):
-    set_credit_hook(RecordingHook(refuse=True))
+    credits_port.provide(RecordingHook(refuse=True))
     enable("openai", openai_api)
 
     with pytest.raises(InsufficientCredits):
@@ -150,7 +150,7 @@ def test_refused_credits_stop_the_request(enable, openai_api, user):
 
 def test_a_failed_request_is_settled_as_failed(enable, openai_api, user):
     hook = RecordingHook()
-    set_credit_hook(hook)
+    credits_port.provide(hook)
     enable("openai", openai_api)
     openai_api.default = openai_api.error(500)
 
@@ -165,7 +165,7 @@ def test_a_failed_request_is_settled_as_failed(enable, openai_api, user):
 
 def test_a_stream_is_settled_before_its_result_is_handed_over(user):
     hook = RecordingHook()
-    set_credit_hook(hook)
+    credits_port.provide(hook)
 
     stream = generate_stream(AITask.SUMMARY_BRIEF, TextInput(KO), user=user)
     items = []

@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 import io
 import socket
-from collections.abc import Iterator
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from studymate_api.cache import TaggedCache, register_warmer, unregister_warmer
+from studymate_api.cache import TaggedCache
 
 
 def _run(*args: str) -> str:
@@ -20,32 +19,14 @@ def _run(*args: str) -> str:
 
 
 @pytest.fixture
-def warmed_namespace(namespace) -> Iterator[str]:
-    """A namespace with a registered warmer that stores two values."""
+def filled_namespace(namespace) -> str:
+    """A namespace holding two values tagged `filled`."""
     cache = TaggedCache(namespace)
-
-    def warm_two() -> int:
-        for n in (1, 2):
-            cache.get_or_set(
-                cache.key(n=n), functools.partial(str.format, "value {}", n), tags=["warm"]
-            )
-        return 2
-
-    register_warmer(namespace, warm_two)
-    yield namespace
-    unregister_warmer(namespace, warm_two)
-
-
-@pytest.fixture
-def failing_warmer(namespace) -> Iterator[str]:
-    failing_namespace = f"{namespace}_fail"
-
-    def broken() -> int:
-        raise RuntimeError("database unreachable")
-
-    register_warmer(failing_namespace, broken)
-    yield failing_namespace
-    unregister_warmer(failing_namespace, broken)
+    for n in (1, 2):
+        cache.get_or_set(
+            cache.key(n=n), functools.partial(str.format, "value {}", n), tags=["filled"]
+        )
+    return namespace
 
 
 def test_health_round_trips_on_the_configured_backend():
@@ -70,53 +51,47 @@ def test_health_fails_with_a_nonzero_exit_when_the_backend_is_down(settings):
         _run("--health")
 
 
-def test_warm_fills_one_namespace(warmed_namespace):
-    output = _run("--warm", warmed_namespace)
-
-    assert f"warm {warmed_namespace}" in output
-    assert "2 entries" in output
-    cache = TaggedCache(warmed_namespace)
-    assert cache.get(cache.key(n=1)) == "value 1"
-
-
-def test_warm_an_unknown_namespace_is_an_error():
-    with pytest.raises(CommandError, match="no cache warmer"):
-        _run("--warm", "nothing_here")
-
-
-@pytest.mark.django_db
-def test_warm_all_runs_every_warmer_and_reports_failures(warmed_namespace, failing_warmer):
-    with pytest.raises(CommandError, match="1 of"):
+def test_warming_is_gone():
+    # Nothing ever registered a warmer: the flags that ran them are not offered any more.
+    with pytest.raises(CommandError, match="unrecognized arguments"):
         _run("--warm-all")
 
-    cache = TaggedCache(warmed_namespace)
-    assert cache.get(cache.key(n=2)) == "value 2"
 
-
-def test_invalidate_tag(warmed_namespace):
-    _run("--warm", warmed_namespace)
-    cache = TaggedCache(warmed_namespace)
+def test_invalidate_tag(filled_namespace):
+    cache = TaggedCache(filled_namespace)
     cache.set(cache.key(n=3), "untagged")
 
-    assert "invalidated tags: warm" in _run("--invalidate-tag", "warm")
+    assert "invalidated tags: filled" in _run("--invalidate-tag", "filled")
 
     assert cache.get(cache.key(n=1)) is None
     assert cache.get(cache.key(n=3)) == "untagged"
 
 
-def test_clear_makes_every_value_a_miss(warmed_namespace):
-    _run("--warm", warmed_namespace)
+def test_clear_makes_every_value_a_miss(filled_namespace):
     _run("--clear")
-    cache = TaggedCache(warmed_namespace)
+    cache = TaggedCache(filled_namespace)
     assert cache.get(cache.key(n=1)) is None
 
 
-def test_stats_prints_settings_and_counters(warmed_namespace):
-    output = _run("--warm", warmed_namespace, "--stats")
+def test_stats_prints_settings_and_counters(filled_namespace):
+    output = _run("--stats")
 
     assert "backend: " in output
-    assert "summaries: 86400 / 3600" in output
-    assert f"{warmed_namespace}: hits=0 misses=2" in output
+    assert "recommendations: 900 / 600" in output
+    assert f"{filled_namespace}: hits=0 misses=2" in output
+
+
+def test_every_namespace_with_settings_is_one_the_code_uses(settings):
+    # A TTL for a namespace nothing stores into is dead configuration.
+    from personalization.caching import profile_cache
+    from personalization.recommendations.engine import recommendations_cache
+    from study.caching import progress_cache, subjects_cache
+
+    used = {
+        c.namespace for c in (subjects_cache, progress_cache, profile_cache, recommendations_cache)
+    }
+    assert set(settings.CACHE_NAMESPACE_TTLS) <= used
+    assert set(settings.CACHE_NAMESPACE_STALE_GRACE) <= used
 
 
 def test_no_flag_is_an_error():

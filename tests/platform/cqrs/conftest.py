@@ -10,13 +10,12 @@ from celery import Celery
 from django.db import connection
 
 from studymate_api.celery import app as celery_app
-from studymate_api.cqrs.stats import bus_stats
 from tests.platform.cqrs.domain import Tally, flaky_plan
 
 
 @pytest.fixture(scope="session")
 def _tally_table(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """The test projection's table: not part of any installed app, so created here."""
+    """The test domain's table: not part of any installed app, so created here."""
     with django_db_blocker.unblock():
         if Tally._meta.db_table not in connection.introspection.table_names():
             with connection.schema_editor() as editor:
@@ -29,7 +28,6 @@ def _tally_table(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]
 @pytest.fixture(autouse=True)
 def _cqrs_state(_tally_table: None, django_db_blocker: Any) -> Iterator[None]:
     flaky_plan.reset()
-    bus_stats.reset()
     yield
     flaky_plan.reset()
     # Transactional tests commit for real and Django's flush does not know this table.

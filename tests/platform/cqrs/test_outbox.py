@@ -13,7 +13,6 @@ from structlog.testing import capture_logs
 from studymate_api.core.models import DomainEvent, EventDelivery
 from studymate_api.cqrs import (
     PublishReport,
-    command_bus,
     publish,
     publish_outbox,
     publish_pending,
@@ -23,11 +22,12 @@ from studymate_api.cqrs import store as store_module
 from studymate_api.settings.platform_cqrs import CQRS_BEAT_SCHEDULE
 from tests.factories import UserFactory
 from tests.platform.cqrs.domain import (
+    FAILS_ONE_PUBLISH,
     FLAKY,
-    PROJECTION,
-    Increment,
-    IncrementThenFail,
+    TOTALS,
     flaky_plan,
+    increment,
+    increment_then_fail,
     tally,
 )
 
@@ -41,11 +41,11 @@ class TestAfterCommit:
     def test_a_committed_event_reaches_every_subscriber_once_and_is_published(self):
         user = UserFactory.create()
 
-        command_bus.dispatch(Increment(counter_id="c1", by=3), user=user)
+        increment(user=user, counter_id="c1", by=3)
 
         event = DomainEvent.objects.get()
         assert event.published_at is not None
-        assert _deliveries(event) == sorted([PROJECTION, FLAKY])
+        assert _deliveries(event) == sorted([TOTALS, FLAKY])
         assert tally("total:c1") == 3
         assert tally("flaky:c1") == 3
 
@@ -53,7 +53,7 @@ class TestAfterCommit:
         user = UserFactory.create()
 
         with pytest.raises(RuntimeError):
-            command_bus.dispatch(IncrementThenFail(counter_id="c1"), user=user)
+            increment_then_fail(user=user, counter_id="c1")
 
         assert not DomainEvent.objects.exists()
         assert not EventDelivery.objects.exists()
@@ -62,9 +62,9 @@ class TestAfterCommit:
     def test_an_event_recorded_in_a_rolled_back_savepoint_is_never_published(self):
         user = UserFactory.create()
         with transaction.atomic():
-            command_bus.dispatch(Increment(counter_id="kept"), user=user)
+            increment(user=user, counter_id="kept")
             savepoint = transaction.savepoint()
-            command_bus.dispatch(Increment(counter_id="undone"), user=user)
+            increment(user=user, counter_id="undone")
             transaction.savepoint_rollback(savepoint)
 
         assert list(DomainEvent.objects.values_list("aggregate_id", flat=True)) == ["kept"]
@@ -84,15 +84,15 @@ def test_a_subscriber_failing_once_is_retried_by_the_task_and_applied_exactly_on
     no_retry_backoff,
 ):
     user = UserFactory.create()
-    flaky_plan.failures_left = 1
+    flaky_plan.failures_left = FAILS_ONE_PUBLISH
 
-    command_bus.dispatch(Increment(counter_id="c1", by=2), user=user)
+    increment(user=user, counter_id="c1", by=2)
 
     event = DomainEvent.objects.get()
     assert event.published_at is None
     assert event.attempts == 1
     assert "tests.flaky: ConnectionError: subscriber backend unavailable" in event.last_error
-    assert _deliveries(event) == [PROJECTION]  # the healthy subscriber is done already
+    assert _deliveries(event) == [TOTALS]  # the healthy subscriber is done already
     assert tally("flaky:c1") is None  # the failed delivery's write was rolled back
 
     publish_outbox.delay()
@@ -101,7 +101,7 @@ def test_a_subscriber_failing_once_is_retried_by_the_task_and_applied_exactly_on
     event = DomainEvent.objects.get()
     assert event.published_at is not None
     assert (event.attempts, event.last_error) == (1, "")
-    assert _deliveries(event) == sorted([PROJECTION, FLAKY])
+    assert _deliveries(event) == sorted([TOTALS, FLAKY])
     assert tally("flaky:c1") == 2
     assert tally("total:c1") == 2
     assert flaky_plan.applied == [("c1", 1)]
@@ -110,9 +110,9 @@ def test_a_subscriber_failing_once_is_retried_by_the_task_and_applied_exactly_on
 @pytest.mark.django_db
 class TestRetries:
     def _failed_event(self, user, django_capture_on_commit_callbacks) -> DomainEvent:
-        flaky_plan.failures_left = 1
+        flaky_plan.failures_left = FAILS_ONE_PUBLISH
         with django_capture_on_commit_callbacks(execute=True):
-            command_bus.dispatch(Increment(counter_id="c1"), user=user)
+            increment(user=user, counter_id="c1")
         event = DomainEvent.objects.get(aggregate_id="c1")
         assert event.attempts == 1
         return event
@@ -134,7 +134,7 @@ class TestRetries:
     ):
         settings.CQRS_OUTBOX_RETRY_BACKOFF_SECONDS = 10
         event = self._failed_event(user, django_capture_on_commit_callbacks)
-        flaky_plan.failures_left = 1
+        flaky_plan.failures_left = FAILS_ONE_PUBLISH
         started = timezone.now()
 
         assert publish(event.pk) == PublishReport(failed=1)
@@ -149,10 +149,10 @@ class TestRetries:
     ):
         first = self._failed_event(user, django_capture_on_commit_callbacks)
         with django_capture_on_commit_callbacks(execute=True):
-            command_bus.dispatch(Increment(counter_id="c1"), user=user)
+            increment(user=user, counter_id="c1")
         second = DomainEvent.objects.get(aggregate_id="c1", sequence=2)
 
-        assert _deliveries(second) == [PROJECTION]
+        assert _deliveries(second) == [TOTALS]
         assert "waiting for earlier events" in second.last_error
         assert second.attempts == 0
 
@@ -165,7 +165,7 @@ class TestRetries:
         self._failed_event(user, django_capture_on_commit_callbacks)
 
         with django_capture_on_commit_callbacks(execute=True):
-            command_bus.dispatch(Increment(counter_id="other"), user=user)
+            increment(user=user, counter_id="other")
 
         assert DomainEvent.objects.get(aggregate_id="other").published_at is not None
 
@@ -174,7 +174,7 @@ class TestRetries:
 @pytest.mark.usefixtures("unreachable_broker")
 def test_a_broker_outage_leaves_the_event_to_the_sweep():
     with capture_logs() as logs:
-        version = command_bus.dispatch(Increment(counter_id="c1"), user=UserFactory.create())
+        version = increment(user=UserFactory.create(), counter_id="c1")
 
     assert version == 1  # the command committed and answered
     assert DomainEvent.objects.get().published_at is None
@@ -188,7 +188,7 @@ def test_a_broker_outage_leaves_the_event_to_the_sweep():
 def test_a_sweep_walks_the_outbox_in_batches(user):
     # Recorded without running the commit callbacks, as if the process died before publishing.
     for n in range(5):
-        command_bus.dispatch(Increment(counter_id=f"c{n}"), user=user)
+        increment(user=user, counter_id=f"c{n}")
 
     report = publish_pending(batch_size=2)
 
@@ -200,7 +200,7 @@ def test_a_sweep_walks_the_outbox_in_batches(user):
 @pytest.mark.django_db
 def test_a_sweep_stops_at_its_time_budget(user):
     for n in range(3):
-        command_bus.dispatch(Increment(counter_id=f"c{n}"), user=user)
+        increment(user=user, counter_id=f"c{n}")
 
     assert publish_pending(time_budget=0) == PublishReport()
 
@@ -209,7 +209,7 @@ def test_a_sweep_stops_at_its_time_budget(user):
 def test_two_workers_publishing_one_event_deliver_it_once(monkeypatch):
     # As if the process died right after commit: the event is left to the workers.
     monkeypatch.setattr(store_module, "schedule_publish", lambda event_id: None)
-    command_bus.dispatch(Increment(counter_id="c2", by=5), user=UserFactory.create())
+    increment(user=UserFactory.create(), counter_id="c2", by=5)
     pending = DomainEvent.objects.get()
     barrier = threading.Barrier(2)
     reports: list[PublishReport] = []

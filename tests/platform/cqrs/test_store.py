@@ -48,39 +48,60 @@ class TestAppending:
             _append(expected_version=1)
         assert aggregate_version("probe", "a1") == 2
 
+    def _rival_first(self, monkeypatch, times: int = 1) -> list[int]:
+        """The next `times` inserts find their sequence taken: a rival writer's event lands
+        just before each of them, as when two writers race."""
+        real_insert = store_module._insert_next
+        rivals: list[int] = []
+
+        def insert_after_a_rival(fields, expected_version):
+            if len(rivals) < times:
+                rival = real_insert({**fields, "event_type": "probe.rival"}, None)
+                assert rival is not None
+                rivals.append(rival.sequence)
+                return None  # what our insert does when the rival took its sequence
+            return real_insert(fields, expected_version)
+
+        monkeypatch.setattr(store_module, "_insert_next", insert_after_a_rival)
+        return rivals
+
     def test_losing_the_race_for_a_sequence_retries_with_the_next_one(self, monkeypatch):
         _append()
-        _append()
-        real_version = store_module.aggregate_version
-        stale = iter([1])  # the first read misses the second event, as a racing writer would
-        monkeypatch.setattr(
-            store_module, "aggregate_version", lambda *a: next(stale, None) or real_version(*a)
-        )
+        rivals = self._rival_first(monkeypatch)
 
         assert _append().sequence == 3
+        assert rivals == [2]
 
     def test_losing_the_race_with_an_expected_version_is_a_conflict(self, monkeypatch):
         _append()
-        _append()
-        monkeypatch.setattr(store_module, "aggregate_version", lambda *a: 1)
+        self._rival_first(monkeypatch)
 
         with pytest.raises(Conflict):
             _append(expected_version=1)
+        assert [e.event_type for e in aggregate_events("probe", "a1")] == [
+            "probe.appended",
+            "probe.rival",
+        ]
 
     def test_retries_are_bounded(self, monkeypatch, settings):
         settings.CQRS_APPEND_MAX_ATTEMPTS = 3
         _append()
-        reads: list[str] = []
-
-        def always_stale(aggregate_type: str, aggregate_id: str) -> int:
-            reads.append(aggregate_id)
-            return 0
-
-        monkeypatch.setattr(store_module, "aggregate_version", always_stale)
+        rivals = self._rival_first(monkeypatch, times=10)
 
         with pytest.raises(Conflict):
             _append()
-        assert reads == ["a1"] * 3
+        assert rivals == [2, 3, 4]
+
+    def test_an_append_is_one_statement_besides_the_aggregate_lock(self):
+        from django.test.utils import CaptureQueriesContext
+
+        _append()
+        with CaptureQueriesContext(connection) as queries:
+            assert _append().sequence == 2
+        statements = [q["sql"] for q in queries.captured_queries]
+        locks = [sql for sql in statements if "pg_advisory_xact_lock" in sql]
+        assert len(locks) == (1 if connection.vendor == "postgresql" else 0)
+        assert len(statements) - len(locks) == 1, statements
 
 
 @pytest.mark.django_db
@@ -110,12 +131,7 @@ class TestAppendOnly:
         event.attempts = 2
         event.save(update_fields=["attempts"])
 
-        assert (
-            DomainEvent.objects.filter(published_at__isnull=True).update(
-                published_at=timezone.now()
-            )
-            == 1
-        )
+        assert DomainEvent.objects.filter(pk=event.pk).update(published_at=timezone.now()) == 1
 
     def test_deleting_the_user_keeps_the_event(self, user):
         event = _append(user=user)

@@ -1,4 +1,4 @@
-"""Helpers of the CQRS study tests: the event store as the tests read it."""
+"""Helpers of the `/api/cqrs/` tests: the paths, and the event store as the tests read it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""LogStudyTime (`POST /api/cqrs/study-progress/`), StudyTimeLogged from both paths, and the
-progress projection (`GET /api/cqrs/study-progress/`)."""
+"""`POST /api/cqrs/study-progress/`, StudyTimeLogged from both paths, and
+`GET /api/cqrs/study-progress/` (the rows of `GET /api/study/progress/`)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class TestLog:
         assert event.metadata == {}  # recorded by the service, for REST logs as well
         assert unpublished() == []
 
-    def test_the_projection_follows(self, auth_client, subject, commit_hooks):
+    def test_the_list_follows(self, auth_client, subject, commit_hooks):
         with commit_hooks():
             auth_client.post(PROGRESS, log_body(subject, 30))
             auth_client.post(PROGRESS, log_body(subject, 20))
@@ -57,7 +57,7 @@ class TestLog:
         assert row["streak_days"] == 1
         assert row["last_studied_at"] is not None
 
-    def test_rest_logs_reach_the_projection(self, auth_client, user, subject, commit_hooks):
+    def test_rest_logs_are_listed(self, auth_client, user, subject, commit_hooks):
         with commit_hooks():
             rest = auth_client.post(REST_PROGRESS, log_body(subject, 40), format="json")
 
@@ -107,7 +107,7 @@ class TestList:
             auth_client.post(PROGRESS, log_body(public_subject, 10))
             other_client.post(PROGRESS, log_body(public_subject, 99))
 
-        with django_assert_num_queries(1 + 3):  # the user; time zone, count, page
+        with django_assert_num_queries(1 + 2):  # the user with their time zone; count, page
             body = auth_client.get(PROGRESS, {"page_size": 1}).json()
 
         assert body["count"] == 2

@@ -1,4 +1,4 @@
-"""`/api/cqrs/subjects/`: CreateSubject (SubjectCreated) and the ListSubjects query."""
+"""`/api/cqrs/subjects/`: creating a subject (SubjectCreated) and the list."""
 
 from __future__ import annotations
 

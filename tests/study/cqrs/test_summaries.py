@@ -1,12 +1,12 @@
-"""RequestSummary (`POST /api/cqrs/subjects/{id}/generate_summary/`), the summary events of both
-paths, and the summaries projection (`GET /api/cqrs/study-summaries/`)."""
+"""`POST /api/cqrs/subjects/{id}/generate_summary/`, the summary events of both paths, and
+`GET /api/cqrs/study-summaries/` (the rows of `GET /api/study/summaries/` without content)."""
 
 from __future__ import annotations
 
 import pytest
 
 from study import services
-from study.models import StudySummary, SummaryView
+from study.models import StudySummary
 from studymate_api.core.models import AIUsage, DomainEvent
 
 from ..conftest import ENGLISH_TEXT, KOREAN_TEXT
@@ -46,7 +46,7 @@ class TestRequest:
         # The outcome was not held back behind the request: everything is delivered.
         assert unpublished() == []
 
-    def test_the_projection_shows_it_completed(self, auth_client, subject, commit_hooks):
+    def test_the_list_shows_it_completed(self, auth_client, subject, commit_hooks):
         with commit_hooks():
             summary_id = auth_client.post(generate_url(subject.pk), request_body()).json()["id"]
 
@@ -108,7 +108,7 @@ class TestRestPath:
         with commit_hooks():
             summary_id = auth_client.post(REST_GENERATE, body).json()["id"]
 
-        # The REST path leaves the same events as the command.
+        # The REST path leaves the same events as the `/api/cqrs/` one.
         assert stream("summary", summary_id) == [("SummaryRequested", 1), ("SummaryCompleted", 2)]
         rows = auth_client.get(SUMMARIES).json()["results"]
         assert [(r["id"], r["status"], r["summary_type"]) for r in rows] == [
@@ -134,7 +134,7 @@ class TestRestPath:
 
 @pytest.mark.django_db(transaction=True)
 class TestRealCommits:
-    """No captured hooks: the projections are applied right after the real commit."""
+    """No captured hooks: the generation runs right after the real commit."""
 
     def test_get_right_after_post_sees_the_summary(self, auth_client, subject):
         response = auth_client.post(generate_url(subject.pk), request_body())
@@ -171,7 +171,7 @@ class TestList:
                 auth_client.post(generate_url(subject.pk), request_body(summary_type=summary_type))
             auth_client.post(generate_url(public_subject.pk), request_body())
             other_client.post(generate_url(public_subject.pk), request_body())
-        return {(v.summary_type, v.subject_id): v.summary_id for v in SummaryView.objects.all()}
+        return {(s.summary_type, s.subject_id): s.pk for s in StudySummary.objects.all()}
 
     def test_own_only_newest_first(self, auth_client, user, summaries, django_assert_num_queries):
         with django_assert_num_queries(2 + 1):  # the user, count, page

@@ -1,4 +1,4 @@
-"""Operate the shared cache: health, statistics, warming, invalidation."""
+"""Operate the shared cache: health, statistics, invalidation."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from studymate_api import cache
 class Command(BaseCommand):
     help = (
         "Operate the shared cache. Flags combine and run in this order: --health, --clear, "
-        "--invalidate-tag, --warm/--warm-all, --stats."
+        "--invalidate-tag, --stats."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -37,26 +37,15 @@ class Command(BaseCommand):
             help="Invalidate a tag in every namespace (repeatable).",
         )
         parser.add_argument(
-            "--warm",
-            action="append",
-            default=[],
-            metavar="NAMESPACE",
-            help="Run a namespace's warmers.",
-        )
-        parser.add_argument("--warm-all", action="store_true", help="Run every registered warmer.")
-        parser.add_argument(
             "--stats",
             action="store_true",
             help="Print namespace settings, this process's counters and the backend's own view.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actions = ("health", "clear", "invalidate_tag", "warm", "warm_all", "stats")
+        actions = ("health", "clear", "invalidate_tag", "stats")
         if not any(options[name] for name in actions):
-            raise CommandError(
-                "nothing to do: pass --health, --stats, --warm-all, --warm, "
-                "--invalidate-tag or --clear"
-            )
+            raise CommandError("nothing to do: pass --health, --stats, --invalidate-tag or --clear")
         if options["health"]:
             self._health()
         if options["clear"]:
@@ -68,8 +57,6 @@ class Command(BaseCommand):
             if not cache.invalidate_tags(*tags):
                 raise CommandError("invalidation failed: the cache backend could not be written")
             self.stdout.write(f"invalidated tags: {', '.join(tags)}")
-        if options["warm"] or options["warm_all"]:
-            self._warm(options["warm"], everything=options["warm_all"])
         if options["stats"]:
             self._stats()
 
@@ -79,34 +66,11 @@ class Command(BaseCommand):
             raise CommandError(f"cache unhealthy on {report.backend}: {report.problem}")
         self.stdout.write(f"cache ok: {report.backend}, round trip {report.milliseconds:.1f} ms")
 
-    def _warm(self, namespaces: list[str], *, everything: bool) -> None:
-        try:
-            results = (
-                cache.warm_all()
-                if everything
-                else [result for namespace in namespaces for result in cache.warm(namespace)]
-            )
-        except LookupError as error:
-            raise CommandError(str(error)) from None
-        if not results:
-            self.stdout.write("no cache warmers are registered")
-        for result in results:
-            outcome = "ok" if result.ok else f"FAILED {result.error}"
-            entries = "" if result.entries is None else f", {result.entries} entries"
-            timing = f"{result.seconds:.2f} s"
-            self.stdout.write(
-                f"warm {result.namespace} {result.warmer}: {outcome}{entries}, {timing}"
-            )
-        failed = [result for result in results if not result.ok]
-        if failed:
-            raise CommandError(f"{len(failed)} of {len(results)} warmers failed")
-
     def _stats(self) -> None:
         for name, value in cache.describe_backend().items():
             self.stdout.write(f"{name}: {value}")
         self.stdout.write("namespace settings (ttl s / stale grace s):")
-        configured = sorted(set(settings.CACHE_NAMESPACE_TTLS) | set(cache.warmer_namespaces()))
-        for namespace in configured:
+        for namespace in sorted(settings.CACHE_NAMESPACE_TTLS):
             strategy = cache.SmartCacheStrategy.for_namespace(namespace)
             self.stdout.write(f"  {namespace}: {strategy.ttl:g} / {strategy.stale_grace:g}")
         self.stdout.write("counters of this process (the fleet's are in /metrics/):")

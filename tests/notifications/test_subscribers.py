@@ -1,25 +1,25 @@
-"""The platform's events reach learners: summaries, essays graded, payment signals, in-app
-pushes to the learner's channel-layer group."""
+"""The platform's events reach learners: summaries, essays graded, payments, room invitations,
+in-app pushes to the learner's channel-layer group."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
 from accounts.models import User
 from notifications.models import DeliveryAttempt, DeliveryStatus, Notification
-from notifications.receivers import connect_signals
 from notifications.services import notify
 from quiz.services import answer_grade_manual, answer_submit, attempt_finish, attempt_start
 from quiz.services.authoring import quiz_create
 from realtime.broadcast import learner_group
+from realtime.services.rooms import room_create, room_invite
 from study.models import StudySummary
 from study.services.subjects import subject_create
 from study.services.summaries import summary_request
+from subscription.events import PAYMENT_FAILED
 from tests.realtime.asyncapi import check_message
 from tests.standins.fixtures import ai_isolated  # noqa: F401
 
@@ -99,20 +99,24 @@ def test_a_quiz_without_essays_notifies_nothing(
     assert not Notification.objects.exists()
 
 
-def test_the_payment_failed_signal_notifies_the_learner(user: User, commit_hooks: Any) -> None:
-    signals = pytest.importorskip("subscription.signals")
-    assert "subscription.signals.payment_failed" in connect_signals()  # idempotent: same uid
+def test_a_payment_failed_event_notifies_the_learner(user: User, commit_hooks: Any) -> None:
+    """Recorded as the billing webhook records it (`subscription.services.webhooks`)."""
     user = set_profile(user, language="en")
     with commit_hooks():
-        signals.payment_failed.send(
-            sender=None,
-            user=user,
-            subscription=None,
-            invoice_id="in_123",
-            amount_due=999,
-            currency="usd",
-            hosted_invoice_url="https://invoice.example/in_123",
-            next_payment_attempt=None,
+        PAYMENT_FAILED.record(
+            aggregate_id="sub_123",
+            payload={
+                "user_id": user.pk,
+                "stripe_subscription_id": "sub_123",
+                "plan": None,
+                "period_end": None,
+                "invoice_id": "in_123",
+                "amount_due": 999,
+                "currency": "usd",
+                "amount": "$9.99",
+                "hosted_invoice_url": "https://invoice.example/in_123",
+                "next_payment_attempt": None,
+            },
         )
     notification = Notification.objects.get(kind="payment_failed")
     assert notification.dedup_key == "payment_failed:in_123"
@@ -175,19 +179,13 @@ def test_duplicates_collapse_by_key_and_preferences_skip_channels(
     assert DeliveryAttempt.objects.count() == 3  # in_app, push, email: once
 
 
-def test_a_room_invitation_signal_names_the_inviter_and_the_room(
+def test_a_room_invitation_names_the_inviter_and_the_room(
     user: User, other_user: User, commit_hooks: Any
 ) -> None:
-    from django.dispatch import Signal
-
-    from notifications.receivers import signal_receiver
-
-    room_invitation = Signal()
-    room_invitation.connect(signal_receiver("room_invitation"), weak=False)
     invitee = set_profile(user, language="en")
-    room = subject_create(created_by=other_user, name="Exam prep")  # anything with a name
+    room = room_create(owner=other_user, name="Exam prep")
     with commit_hooks():
-        room_invitation.send(sender=None, user=invitee, inviter=other_user, room=room)
+        room_invite(inviter=other_user, room_id=room.pk, email=invitee.email)
     notification = Notification.objects.get(kind="room_invitation")
     assert notification.title == f"{other_user.first_name} invited you to “Exam prep”"
     assert notification.dedup_key == f"room_invitation:room-{room.pk}"

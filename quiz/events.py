@@ -1,0 +1,71 @@
+"""Events of the quiz domain, as stored in the event store. Other apps subscribe to these
+objects (never to the names as strings).
+
+- AnswerGraded (quiz_answer:<answer id>): `answer_submit` (an automatic grade in an adaptive
+  attempt), `essay_grade` (the AI's), `answer_grade_manual` (the owner's); once per grade, a
+  regrade again.
+- QuizCompleted (quiz_attempt:<attempt id>): `attempt_finish`.
+
+An adaptive attempt's automatic grades are one AnswerGraded each: the learner model must learn
+from each answer while the attempt is still running (it picks the next question). A fixed
+attempt's automatic grades are not: nothing needs them before the finish, so its QuizCompleted
+tells of them all at once (`graded_answers`, with what the learner model needs of each, so
+hearing them costs no query), and an answer costs no event and no delivery. Essays and the
+owner's grades are AnswerGraded in both modes: they come whenever the grader gets to them,
+before the finish or after it. QuizCompleted carries the attempt's time: finishing logs it as
+study progress without a StudyTimeLogged of its own.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from studymate_api.cqrs import EventType
+
+QUIZ_ANSWER = "quiz_answer"
+QUIZ_ATTEMPT = "quiz_attempt"
+
+
+class AnswerGradedPayload(TypedDict):
+    answer_id: int
+    attempt_id: int
+    user_id: int
+    question_id: int
+    # What consumers filter on without a query (notifications care about essays only).
+    question_type: str
+
+
+class GradedAnswerPayload(TypedDict):
+    answer_id: int
+    question_id: int
+    correct: bool
+    # The question's topic tags and authored difficulty, as the learner model reads them.
+    topics: list[str]
+    difficulty: str
+
+
+class QuizCompletedPayload(TypedDict):
+    attempt_id: int
+    quiz_id: int
+    user_id: int
+    subject_id: int | None
+    subject_name: str | None
+    # "fixed": the attempt's automatic grades were told by no AnswerGraded (see above); they
+    # are in `graded_answers`, every answer graded by the finish, in answer order (empty for
+    # an adaptive attempt, whose answers were told one by one).
+    mode: str
+    graded_answers: list[GradedAnswerPayload]
+    score: float
+    max_score: float
+    percentage: float
+    passed: bool | None
+    time_spent_seconds: int | None
+    finished_at: str | None
+    # The learner's time zone (an IANA name) when they finished: their local hour of it.
+    timezone: str
+    # Essays answered: they may still be grading (their AnswerGraded comes later).
+    essay_answers: int
+
+
+ANSWER_GRADED = EventType("AnswerGraded", aggregate=QUIZ_ANSWER, payload=AnswerGradedPayload)
+QUIZ_COMPLETED = EventType("QuizCompleted", aggregate=QUIZ_ATTEMPT, payload=QuizCompletedPayload)
