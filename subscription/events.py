@@ -26,7 +26,9 @@ from studymate_api.cqrs import EventType
 STRIPE_SUBSCRIPTION = "stripe_subscription"
 
 
-class _BillingPayload(TypedDict):
+class BillingPayload(TypedDict):
+    """What every billing event says of its subscription."""
+
     user_id: int
     stripe_subscription_id: str
     plan: str | None  # the plan's name
@@ -34,7 +36,7 @@ class _BillingPayload(TypedDict):
     period_end: str | None
 
 
-class PaymentSucceededPayload(_BillingPayload):
+class PaymentSucceededPayload(BillingPayload):
     invoice_id: str
     amount_paid: int
     currency: str
@@ -43,7 +45,7 @@ class PaymentSucceededPayload(_BillingPayload):
     paid_at: str | None
 
 
-class PaymentFailedPayload(_BillingPayload):
+class PaymentFailedPayload(BillingPayload):
     invoice_id: str
     amount_due: int
     currency: str
@@ -52,7 +54,7 @@ class PaymentFailedPayload(_BillingPayload):
     next_payment_attempt: str | None
 
 
-class SubscriptionRenewingPayload(_BillingPayload):
+class SubscriptionRenewingPayload(BillingPayload):
     renewal_id: str
     renews_on: str
     amount_due: int
@@ -60,7 +62,7 @@ class SubscriptionRenewingPayload(_BillingPayload):
     amount: str
 
 
-class SubscriptionCancelledPayload(_BillingPayload):
+class SubscriptionCancelledPayload(BillingPayload):
     cancellation_id: str
     ends_on: str | None
 

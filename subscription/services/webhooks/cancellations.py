@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...events import SUBSCRIPTION_CANCELLED
 from ...models import SubscriptionStatus, UserSubscription, WebhookEvent
-from .invoices import period_end, plan_name
+from .invoices import billing_fields, period_end
 
 
 def cancellation_announce(
@@ -30,17 +30,13 @@ def cancellation_announce(
     )
     if not (ended or scheduled):
         return
-    end = period_end(after)
     SUBSCRIPTION_CANCELLED.record(
         aggregate_id=after.stripe_subscription_id,
         payload={
-            "user_id": after.user_id,
-            "stripe_subscription_id": after.stripe_subscription_id,
-            "plan": plan_name(after),
-            "period_end": end,
+            **billing_fields(after),
             "cancellation_id": _cancellation_id(after),
             # Once ended, the benefits are gone; before that they last until the period's end.
-            "ends_on": end if scheduled else None,
+            "ends_on": period_end(after) if scheduled else None,
         },
     )
 

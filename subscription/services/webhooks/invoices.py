@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from studymate_api.metrics import track_event
 
-from ...events import PAYMENT_FAILED, PAYMENT_SUCCEEDED, SUBSCRIPTION_RENEWING
+from ...events import (
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+    SUBSCRIPTION_RENEWING,
+    BillingPayload,
+)
 from ...models import (
     CreditReason,
     Payment,
@@ -159,6 +164,16 @@ def _record_payment_succeeded(
     )
 
 
+def billing_fields(subscription: UserSubscription) -> BillingPayload:
+    """The part of every billing event's payload that describes its subscription."""
+    return {
+        "user_id": subscription.user_id,
+        "stripe_subscription_id": subscription.stripe_subscription_id,
+        "plan": plan_name(subscription),
+        "period_end": period_end(subscription),
+    }
+
+
 def plan_name(subscription: UserSubscription | None) -> str | None:
     return subscription.plan.name if subscription is not None else None
 
@@ -200,10 +215,7 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
     PAYMENT_FAILED.record(
         aggregate_id=subscription.stripe_subscription_id,
         payload={
-            "user_id": subscription.user_id,
-            "stripe_subscription_id": subscription.stripe_subscription_id,
-            "plan": plan_name(subscription),
-            "period_end": period_end(subscription),
+            **billing_fields(subscription),
             "invoice_id": invoice["id"],
             "amount_due": amount_due,
             "currency": currency,
@@ -247,10 +259,7 @@ def on_invoice_upcoming(event: WebhookEvent) -> str:
     SUBSCRIPTION_RENEWING.record(
         aggregate_id=subscription.stripe_subscription_id,
         payload={
-            "user_id": subscription.user_id,
-            "stripe_subscription_id": subscription.stripe_subscription_id,
-            "plan": plan_name(subscription),
-            "period_end": period_end(subscription),
+            **billing_fields(subscription),
             "renewal_id": renewal_id,
             "renews_on": renews_at.date().isoformat(),
             "amount_due": amount_due,
