@@ -40,6 +40,15 @@ def user_preferred_language(*, user: User) -> str | None:
     return languages.first()
 
 
+def user_profile_language(user: User) -> str | None:
+    """The language of the user's profile, read through `user.profile`: no query when the
+    caller loaded the user with select_related("profile"); None without a profile or language."""
+    try:
+        return user.profile.preferred_language or None
+    except UserProfile.DoesNotExist:
+        return None
+
+
 def user_get_active(*, user_id: str | int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 

@@ -14,7 +14,7 @@ import structlog
 from django.contrib.auth import get_user_model
 
 from quiz.events import ANSWER_GRADED, QUIZ_COMPLETED
-from quiz.selectors import attempt_get
+from quiz.selectors import attempt_essays_graded, attempt_with_owner
 from realtime.events import ROOM_INVITATION
 from study.events import SUMMARY_COMPLETED
 from studymate_api.core.models import DomainEvent
@@ -33,7 +33,6 @@ from .services.sending import notify as _notify
 logger = structlog.get_logger(__name__)
 
 ESSAY = "essay"
-GRADED = "graded"
 # Payload fields that say whom and what the event is about, not what the learner reads.
 _NOT_CONTEXT = frozenset({"user_id", "stripe_subscription_id", "period_end"})
 
@@ -99,13 +98,12 @@ def quiz_graded(event: DomainEvent) -> None:
 
 
 def quiz_graded_notify(*, attempt_id: int) -> None:
-    owner = get_user_model().objects.filter(quiz_attempts__pk=attempt_id).first()
-    if owner is None:
+    attempt = attempt_with_owner(attempt_id=attempt_id)
+    if attempt is None:
         return
-    attempt = attempt_get(user=owner, attempt_id=attempt_id)
-    essays = attempt.answers.filter(question__question_type=ESSAY)
+    owner = attempt.user
     # Essays still grading or waiting for the owner's review have no final score yet.
-    if attempt.finished_at is None or not essays.exists() or essays.exclude(status=GRADED):
+    if attempt.finished_at is None or not attempt_essays_graded(attempt):
         return
     context = {
         "attempt_id": attempt.pk,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Model, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.renderers import JSONRenderer
@@ -169,6 +169,37 @@ def choice_list() -> QuerySet[Choice]:
     return Choice.objects.order_by("order", "id")
 
 
+Row = TypeVar("Row", bound=Model)
+
+
+def questions_shown(rows: QuerySet[Row], *, through: str, choices: bool = True) -> QuerySet[Row]:
+    """Another app's `rows`, each pointing at a question through the relation `through`, with
+    what `question_front_row`, `question_back_row` and `question_answer_revealed` read: the
+    question and its quiz joined into the same query, and (with `choices`) the choices in the
+    order shown in one more query for all the rows."""
+    joined = rows.select_related(f"{through}__quiz")
+    if choices:
+        joined = joined.prefetch_related(Prefetch(f"{through}__choices", queryset=choice_list()))
+    return joined
+
+
+def question_front_row(question: Question) -> dict[str, Any]:
+    """A question outside an attempt (a review card's front): no answers."""
+    return {
+        "id": question.pk,
+        "quiz": question.quiz_id,
+        "question_type": question.question_type,
+        "text": question.text,
+        "choices": [{"id": c.pk, "text": c.text} for c in question.choices.all()],
+    }
+
+
+def question_back_row(question: Question) -> dict[str, Any]:
+    """The question's right answer and the author's explanation (check
+    `question_answer_revealed` first)."""
+    return {"correct_answer": correct_answer(question), "explanation": question.explanation}
+
+
 def question_topics(*, subject_id: int) -> list[object]:
     """The topic tags of every question filed under the subject (one list per question)."""
     return list(
@@ -249,6 +280,22 @@ def attempt_get(*, user: User, attempt_id: int) -> QuizAttempt:
     if attempt is None:
         raise NotFound(_("Attempt not found."))
     return attempt
+
+
+def attempt_with_owner(*, attempt_id: int) -> QuizAttempt | None:
+    """Any learner's attempt with its quiz and owner (one query), for work done on the owner's
+    behalf (telling them it was graded), not for answering a request."""
+    return QuizAttempt.objects.select_related("quiz", "user").filter(pk=attempt_id).first()
+
+
+def attempt_essays_graded(attempt: QuizAttempt) -> bool:
+    """Whether the attempt has essays and every one has its final grade (none still grading or
+    waiting for the owner's review). One query."""
+    essays = UserAnswer.objects.filter(attempt=attempt, question__question_type=QuestionType.ESSAY)
+    counts = essays.aggregate(
+        total=Count("pk"), pending=Count("pk", filter=~Q(status=AnswerStatus.GRADED))
+    )
+    return bool(counts["total"]) and not counts["pending"]
 
 
 def attempt_in_progress(*, user: User, quiz_id: int) -> bool:

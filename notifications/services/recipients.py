@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
 
+from accounts.selectors import user_profile_language
 from study.selectors import user_timezone
 
 from ..models import NotificationPreference
@@ -30,20 +31,16 @@ class Recipient:
 
 
 def recipient_for(user: User, preference: NotificationPreference | None = None) -> Recipient:
-    """Reads `user.profile` and the preferences (unsaved defaults when the learner has none),
-    unless already loaded with select_related."""
+    """Reads the profile (through accounts' and study's selectors) and the preferences (unsaved
+    defaults when the learner has none): no query for what is already loaded with select_related."""
     if preference is None:
         try:
             preference = user.notification_preference
         except ObjectDoesNotExist:
             preference = NotificationPreference(user=user)
     return Recipient(
-        user=user, language=_language(user), zone=user_timezone(user), preference=preference
+        user=user,
+        language=user_profile_language(user) or FALLBACK_LANGUAGE,
+        zone=user_timezone(user),
+        preference=preference,
     )
-
-
-def _language(user: User) -> str:
-    try:
-        return user.profile.preferred_language or FALLBACK_LANGUAGE
-    except ObjectDoesNotExist:
-        return FALLBACK_LANGUAGE

@@ -17,6 +17,8 @@ from personalization.selectors.profile import streak_risk_get
 from study.selectors import (
     learner_ids_on_streak,
     learner_ids_studied_on_or_after,
+    learner_reminder,
+    learners_with_reminder,
     local_date,
     study_week,
 )
@@ -51,17 +53,16 @@ def reminders_send(*, now: datetime.datetime | None = None) -> int:
     two scan windows (a late beat still finds it; the dedup key keeps it to once a local day)."""
     now = now or timezone.now()
     lookback = datetime.timedelta(minutes=2 * settings.NOTIFICATIONS_REMINDER_WINDOW_MINUTES)
-    users = _learners().filter(study_settings__reminder_time__isnull=False)
-    users = users.select_related("study_settings")
     sent = 0
-    for user in _in_chunks(users):
+    # Study's selector joins its settings into this one query (per chunk).
+    for user in _in_chunks(learners_with_reminder(_learners())):
         recipient = recipient_for(user)
-        reminder = user.study_settings.reminder_time
-        day = reminder_due_on(now, recipient.zone, reminder, lookback) if reminder else None
+        reminder = learner_reminder(user)
+        day = reminder_due_on(now, recipient.zone, reminder.time, lookback)
         if day is None:
             continue
         context = {
-            "daily_goal_minutes": user.study_settings.daily_goal_minutes,
+            "daily_goal_minutes": reminder.daily_goal_minutes,
             "local_date": day.isoformat(),
         }
         _notification, created = notify_recipient(

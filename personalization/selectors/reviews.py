@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from quiz.selectors import choice_list, correct_answer, question_answer_revealed, quiz_visibility
+from quiz.selectors import (
+    question_answer_revealed,
+    question_back_row,
+    question_front_row,
+    questions_shown,
+    quiz_visibility,
+)
 from studymate_api.core.errors import NotFound
 
 from ..models import ReviewCard, ReviewKind, ReviewState
@@ -31,26 +37,16 @@ def _reviewable(user: User) -> QuerySet[ReviewCard]:
 
 
 def review_due_list(*, user: User, now: datetime.datetime | None = None) -> QuerySet[ReviewCard]:
-    """Cards due by `now` (default: now), the most overdue first. Three queries a page."""
-    choices = Prefetch("question__choices", queryset=choice_list())
-    return (
-        _reviewable(user)
-        .filter(due__lte=now or timezone.now())
-        .select_related("question__quiz", "subject")
-        .prefetch_related(choices)
-        .order_by("due", "id")
-    )
+    """Cards due by `now` (default: now), the most overdue first. Three queries a page: count,
+    cards (with their questions, through quiz's selector), choices."""
+    due = _reviewable(user).filter(due__lte=now or timezone.now()).select_related("subject")
+    return questions_shown(due, through="question").order_by("due", "id")
 
 
 def review_card_locked(*, user: User, card_id: int) -> ReviewCard:
     """The learner's card, locked for rating; anyone else's is not found."""
-    card = (
-        _reviewable(user)
-        .select_for_update(of=("self",))
-        .select_related("user", "question__quiz", "subject")
-        .filter(pk=card_id)
-        .first()
-    )
+    cards = _reviewable(user).select_for_update(of=("self",)).select_related("user", "subject")
+    card = questions_shown(cards, through="question", choices=False).filter(pk=card_id).first()
     if card is None:
         raise NotFound(_("Review card not found."))
     return card
@@ -72,7 +68,7 @@ def review_card_row(card: ReviewCard, *, reviewed: bool = False, reveal: bool = 
         "id": card.pk,
         "kind": card.kind,
         "subject": None if subject is None else {"id": subject.pk, "name": subject.name},
-        "question": None if question is None else _question_front(question),
+        "question": None if question is None else question_front_row(question),
         "concept": card.concept or None,
         "state": STATE_NAMES.get(ReviewState(card.state), "learning"),
         "due": card.due,
@@ -83,21 +79,10 @@ def review_card_row(card: ReviewCard, *, reviewed: bool = False, reveal: bool = 
     }
 
 
-def _question_front(question: Any) -> dict[str, Any]:
-    return {
-        "id": question.pk,
-        "quiz": question.quiz_id,
-        "question_type": question.question_type,
-        "text": question.text,
-        "choices": [{"id": c.pk, "text": c.text} for c in question.choices.all()],
-    }
-
-
 def _back(card: ReviewCard, *, reveal: bool) -> dict[str, Any]:
     question = card.question
     if question is None:
         return {"correct_answer": None, "explanation": card.context, "summary": card.summary_id}
     if not reveal:
         return {"correct_answer": None, "explanation": None, "summary": None}
-    explanation = question.explanation
-    return {"correct_answer": correct_answer(question), "explanation": explanation, "summary": None}
+    return {**question_back_row(question), "summary": None}

@@ -16,7 +16,11 @@ from .progress import (
     subject_learners,
     user_timezone,
 )
-from .settings import study_settings_preferences
+from .settings import (
+    learner_reminder,
+    learners_with_reminder,
+    study_settings_preferences,
+)
 from .subjects import (
     POPULAR_LIMIT,
     SubjectFilters,
@@ -50,6 +54,8 @@ __all__ = [
     "learner_ids_on_streak",
     "learner_ids_studied_on_or_after",
     "learner_ids_studied_since",
+    "learner_reminder",
+    "learners_with_reminder",
     "local_date",
     "progress_get",
     "progress_list",

@@ -168,6 +168,17 @@ def test_no_reminder_outside_the_window_and_one_per_local_day(
         assert reminders_send() == 1  # the next local day
 
 
+def test_a_reminder_scan_with_nothing_due_is_one_query(
+    three_learners: dict[str, User], django_assert_num_queries: Any
+) -> None:
+    """Learners, profiles, preferences and study settings come in the scan's one query."""
+    with (
+        time_machine.travel(at(SEOUL, 2026, 11, 26, 7, 0), tick=False),
+        django_assert_num_queries(1),
+    ):
+        assert reminders_send() == 0
+
+
 def test_a_reminder_inside_quiet_hours_is_delivered_when_they_end(
     user: User, mailbox: Mailbox, commit_hooks: Any
 ) -> None:

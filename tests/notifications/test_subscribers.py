@@ -8,10 +8,13 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from notifications.models import DeliveryAttempt, DeliveryStatus, Notification
 from notifications.services import notify
+from notifications.subscribers import quiz_graded_notify
 from quiz.services import answer_grade_manual, answer_submit, attempt_finish, attempt_start
 from quiz.services.authoring import quiz_create
 from realtime.broadcast import learner_group
@@ -190,3 +193,27 @@ def test_a_room_invitation_names_the_inviter_and_the_room(
     assert notification.title == f"{other_user.first_name} invited you to “Exam prep”"
     assert notification.dedup_key == f"room_invitation:room-{room.pk}"
     assert other_user.email not in notification.body
+
+
+def test_telling_the_learner_their_essay_was_graded_reads_the_attempt_in_two_queries(
+    user: User,
+    other_user: User,
+    commit_hooks: Any,
+    ai_isolated: Any,  # noqa: F811
+) -> None:
+    """Quiz's selectors give the attempt with its quiz and owner, then the essays' grading state:
+    one query each, whatever the number of essays."""
+    learner = set_profile(other_user, language="en")
+    quiz = quiz_create(owner=user, title="Plants", is_public=True, questions=[ESSAY, ESSAY])
+    attempt = attempt_start(user=learner, quiz_id=quiz.pk)
+    with commit_hooks():
+        answers = [
+            answer_submit(user=learner, attempt_id=attempt.pk, question_id=q.pk, answer="Light.")
+            for q in quiz.questions.all()
+        ]
+        attempt_finish(user=learner, attempt_id=attempt.pk)
+    answer_grade_manual(user=user, answer_id=answers[0].pk, score=5)
+    with CaptureQueriesContext(connection) as reads:
+        quiz_graded_notify(attempt_id=attempt.pk)  # one essay still waits: nothing to tell
+    assert len(reads.captured_queries) == 2
+    assert not Notification.objects.filter(kind="quiz_graded").exists()
