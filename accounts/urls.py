@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import apis
+from .apis import deletion, export, mfa, sessions, social, verification
 
 app_name = "accounts"
 
@@ -12,4 +13,10 @@ urlpatterns = [
     path("profile/", apis.ProfileApi.as_view(), name="profile"),
     path("password/change/", apis.PasswordChangeApi.as_view(), name="password-change"),
     path("login-history/", apis.LoginHistoryApi.as_view(), name="login-history"),
+    *verification.urlpatterns,
+    *sessions.urlpatterns,
+    *social.urlpatterns,
+    *mfa.urlpatterns,
+    *deletion.urlpatterns,
+    *export.urlpatterns,
 ]

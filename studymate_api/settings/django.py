@@ -35,6 +35,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # django-allauth: the social providers and MFA (TOTP, recovery codes) behind our own
+    # endpoints (accounts.services.social, accounts.services.mfa).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.mfa",
     "corsheaders",
     "channels",
     "django_prometheus",
@@ -68,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # allauth's request context, which its providers read while verifying a sign-in.
+    "allauth.account.middleware.AccountMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

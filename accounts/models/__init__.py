@@ -95,3 +95,7 @@ class LoginHistory(models.Model):
     def __str__(self) -> str:
         outcome = "success" if self.success else "failure"
         return f"{self.email} {outcome} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# The models of the account lifecycle live in submodules; importing them registers them.
+from . import codes, lifecycle, sessions  # noqa: E402, F401

@@ -33,8 +33,8 @@ from studymate_api.core.errors import (
 from studymate_api.core.requests import client_ip, user_agent
 from studymate_api.cqrs import record_event
 
-from .caching import profile_invalidate_on_commit
-from .events import (
+from ..caching import profile_invalidate_on_commit
+from ..events import (
     PASSWORD_CHANGED,
     SIGNED_OUT,
     USER,
@@ -43,9 +43,9 @@ from .events import (
     SignedOutPayload,
     UserAccessChangedPayload,
 )
-from .models import LoginHistory, User, UserProfile
-from .selectors import user_email_taken, user_find_by_email, username_taken
-from .tokens import (
+from ..models import LoginHistory, User, UserProfile
+from ..selectors import user_email_taken, user_find_by_email, username_taken
+from ..tokens import (
     credentials_changed_on_commit,
     password_claim_matches,
     sign_in_new_id,

@@ -19,10 +19,10 @@ from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
 from studymate_api.core.throttling import AnonThrottle, LoginThrottle, RegisterThrottle
 
-from . import selectors, services
-from .caching import profile_tag
-from .models import LoginHistory, User
-from .serializers import (
+from .. import selectors, services
+from ..caching import profile_tag
+from ..models import LoginHistory, User
+from ..serializers import (
     AuthOutputSerializer,
     LoginHistoryOutputSerializer,
     LoginInputSerializer,

@@ -1,0 +1,3 @@
+"""Accounts models: codes."""
+
+from __future__ import annotations

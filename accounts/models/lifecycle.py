@@ -1,0 +1,3 @@
+"""Accounts models: lifecycle."""
+
+from __future__ import annotations

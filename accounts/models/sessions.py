@@ -1,0 +1,3 @@
+"""Accounts models: sessions."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Accounts services: deletion."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Accounts services: export."""
+
+from __future__ import annotations

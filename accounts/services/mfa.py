@@ -1,0 +1,3 @@
+"""Accounts services: mfa."""
+
+from __future__ import annotations

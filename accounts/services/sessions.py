@@ -1,0 +1,3 @@
+"""Accounts services: sessions."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Accounts services: social."""
+
+from __future__ import annotations

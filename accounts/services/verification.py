@@ -1,0 +1,3 @@
+"""Accounts services: verification."""
+
+from __future__ import annotations
