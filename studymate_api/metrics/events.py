@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 logger = structlog.get_logger(__name__)
 
-EventKind = Literal["event", "ai_call"]
+# One kind today; the field keeps the record format open. Records of the retired "ai_call" kind
+# (AI calls are counted from the AI usage rows now) are refused as malformed if one is left over.
+EventKind = Literal["event"]
 
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Properties ride along with the event for later per-property aggregates; oversized ones are cut.
@@ -62,7 +64,7 @@ class EventRecord:
         not write."""
         data = json.loads(raw)
         kind = data["kind"]
-        if kind not in ("event", "ai_call"):
+        if kind != "event":
             raise ValueError(f"unknown event kind {kind!r}")
         user = data.get("user")
         return cls(

@@ -31,7 +31,6 @@ from django.utils import timezone
 
 from studymate_api.core.models import (
     DailyActiveUser,
-    DailyAiUsage,
     DailyEventCount,
     HourlyEventCount,
     ProcessedEventBatch,
@@ -44,14 +43,6 @@ from .instruments import EVENT_BATCHES, EVENT_FLUSH_DURATION, EVENTS_DROPPED, EV
 logger = structlog.get_logger(__name__)
 
 _ROWS_PER_STATEMENT = 500
-_AI_AMOUNTS = (
-    "calls",
-    "failures",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_microusd",
-    "latency_ms_total",
-)
 
 
 @dataclass(frozen=True)
@@ -178,17 +169,13 @@ class _Aggregates:
     hourly: Counter[tuple[str, datetime]] = field(default_factory=Counter)
     daily: Counter[tuple[str, date]] = field(default_factory=Counter)
     active: Counter[tuple[date, int]] = field(default_factory=Counter)
-    ai: dict[tuple[date, str, str], list[int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[EventRecord]) -> _Aggregates:
         aggregates = cls()
         for record in records:
             try:
-                if record.kind == "ai_call":
-                    aggregates.add_ai_call(record)
-                else:
-                    aggregates.add_event(record)
+                aggregates.add_event(record)
             except (ValueError, TypeError, OverflowError):  # unusable properties
                 _malformed(record.encode())
         return aggregates
@@ -200,26 +187,6 @@ class _Aggregates:
         if record.user_id is not None:
             self.active[(at.date(), record.user_id)] += 1
 
-    def add_ai_call(self, record: EventRecord) -> None:
-        props = record.props
-        key = (
-            record.occurred_at.date(),
-            str(props.get("provider", "other"))[:64],
-            str(props.get("model", "other"))[:128],
-        )
-        # Converted in full before anything is added: a bad value must not count half a call.
-        amounts = (
-            1,
-            int(props.get("outcome") != "success"),
-            int(props.get("prompt_tokens", 0)),
-            int(props.get("completion_tokens", 0)),
-            int(props.get("cost_microusd", 0)),
-            int(props.get("latency_ms", 0)),
-        )
-        totals = self.ai.setdefault(key, [0] * len(amounts))
-        for index, amount in enumerate(amounts):
-            totals[index] += amount
-
     def write(self, alias: str) -> None:
         hourly = {key: (n,) for key, n in self.hourly.items()}
         _add(alias, HourlyEventCount, ("name", "hour"), ("count",), hourly)
@@ -227,7 +194,6 @@ class _Aggregates:
         _add(alias, DailyEventCount, ("name", "day"), ("count",), daily)
         active = {key: (n,) for key, n in self.active.items()}
         _add(alias, DailyActiveUser, ("day", "user_id"), ("event_count",), active)
-        _add(alias, DailyAiUsage, ("day", "provider", "model"), _AI_AMOUNTS, self.ai)
 
 
 def _add(

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import structlog
 
-from .events import EventRecord, enqueue
 from .instruments import (
     AI_CALL_FAILURES,
     AI_CALLS,
@@ -54,8 +53,8 @@ def record_ai_call(
     """One AI model call as the gateway saw it, successful or not.
 
     `outcome` is `"success"` or the gateway's name for the failure (`"error"`, `"timeout"`,
-    `"rate_limited"`, ...); anything else counts as a failure. Exported at once to Prometheus and
-    buffered for the daily per-provider aggregates of the business report.
+    `"rate_limited"`, ...); anything else counts as a failure. Exported to Prometheus only: the
+    business report counts AI calls from the AI usage rows (`studymate_api.ai.accounting`).
     """
     try:
         provider, model, outcome = _label(provider), _label(model), _label(outcome)
@@ -63,21 +62,6 @@ def record_ai_call(
         cost = max(Decimal(0), Decimal(str(cost_usd)))
         latency = max(0.0, float(latency_seconds))
         _export(provider, model, outcome, prompt, completion, cost, latency)
-        enqueue(
-            EventRecord(
-                name="ai_call",
-                kind="ai_call",
-                props={
-                    "provider": provider,
-                    "model": model,
-                    "outcome": outcome,
-                    "prompt_tokens": prompt,
-                    "completion_tokens": completion,
-                    "cost_microusd": int((cost * 1_000_000).to_integral_value(ROUND_HALF_UP)),
-                    "latency_ms": round(latency * 1000),
-                },
-            )
-        )
     except Exception:
         logger.exception("metrics_ai_call_record_failed", provider=provider, model=model)
 

@@ -21,7 +21,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from studymate_api.core.models import DailyActiveUser, DailyAiUsage, DailyEventCount
+from studymate_api.core.models import AIUsage, DailyActiveUser, DailyEventCount
 
 from .buffer import BufferUnavailable, MemoryEventBuffer, event_buffer
 from .flush import flush_events
@@ -166,11 +166,24 @@ def _active_users(end: date) -> ActiveUsers:
 
 
 def _ai_usage(start: date, end: date) -> list[AiProviderUsage]:
-    fields = ("calls", "failures", "prompt_tokens", "completion_tokens", "cost_microusd")
+    """From the AI usage rows, the one home of AI spend (the credits and the daily limit read
+    them too): each row is one call to a provider. A request refused before any provider was
+    called (daily limit, credits, open breaker) is not a call."""
+    since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    succeeded = (AIUsage.Outcome.SUCCESS, AIUsage.Outcome.FALLBACK)
     rows = (
-        DailyAiUsage.objects.filter(day__range=(start, end))
+        AIUsage.objects.filter(created_at__gte=since, created_at__lt=until)
+        .exclude(outcome=AIUsage.Outcome.REJECTED)
         .values("provider")
-        .annotate(**{f: Sum(f) for f in fields}, latency=Sum("latency_ms_total"))
+        .annotate(
+            calls=Count("id"),
+            failures=Count("id", filter=~Q(outcome__in=succeeded)),
+            prompt=Sum("prompt_tokens"),
+            completion=Sum("completion_tokens"),
+            cost=Sum("cost_usd"),
+            latency=Sum("latency_ms"),
+        )
         .order_by("provider")
     )
     return [_provider_usage(row) for row in rows]
@@ -178,7 +191,7 @@ def _ai_usage(start: date, end: date) -> list[AiProviderUsage]:
 
 def _provider_usage(row: dict[str, Any]) -> AiProviderUsage:
     calls = int(row["calls"] or 0)
-    prompt, completion = int(row["prompt_tokens"] or 0), int(row["completion_tokens"] or 0)
+    prompt, completion = int(row["prompt"] or 0), int(row["completion"] or 0)
     return AiProviderUsage(
         provider=row["provider"],
         calls=calls,
@@ -186,7 +199,7 @@ def _provider_usage(row: dict[str, Any]) -> AiProviderUsage:
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=prompt + completion,
-        cost_usd=Decimal(int(row["cost_microusd"] or 0)).scaleb(-6),
+        cost_usd=Decimal(row["cost"] or 0),
         average_latency_ms=round(int(row["latency"] or 0) / calls, 1) if calls else None,
     )
 

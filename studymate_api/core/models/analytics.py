@@ -12,7 +12,6 @@ from django.utils import timezone
 
 __all__ = [
     "DailyActiveUser",
-    "DailyAiUsage",
     "DailyEventCount",
     "HourlyEventCount",
     "ProcessedEventBatch",
@@ -67,31 +66,6 @@ class DailyActiveUser(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} @ {self.day}: {self.event_count} events"
-
-
-class DailyAiUsage(models.Model):
-    """AI calls per day, provider and model. Cost in millionths of a dollar and latency in
-    milliseconds are integers, so additions are exact on every database."""
-
-    day = models.DateField()
-    provider = models.CharField(max_length=64)
-    model = models.CharField(max_length=128)
-    calls = models.BigIntegerField(default=0)
-    failures = models.BigIntegerField(default=0)
-    prompt_tokens = models.BigIntegerField(default=0)
-    completion_tokens = models.BigIntegerField(default=0)
-    cost_microusd = models.BigIntegerField(default=0)
-    latency_ms_total = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "provider", "model"], name="metrics_ai_day_provider_model_uniq"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider}/{self.model} @ {self.day}: {self.calls} calls"
 
 
 class ProcessedEventBatch(models.Model):

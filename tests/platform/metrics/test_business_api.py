@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from studymate_api.metrics import record_ai_call
+from studymate_api.core.models import AIUsage
 from studymate_api.metrics.events import EventRecord, enqueue
 from studymate_api.metrics.flush import flush_events
 from tests.factories import UserFactory
@@ -64,6 +64,29 @@ def _event(name: str, days_ago: int, user=None) -> None:
     assert enqueue(EventRecord(name=name, occurred_at=_at(days_ago), user_id=user_id))
 
 
+def _ai_call(
+    provider: str,
+    model: str,
+    prompt: int,
+    completion: int,
+    cost: str,
+    latency_ms: int,
+    outcome: str,
+    days_ago: int = 0,
+) -> None:
+    AIUsage.objects.create(
+        task="summary",
+        provider=provider,
+        model=model,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost_usd=Decimal(cost),
+        latency_ms=latency_ms,
+        outcome=outcome,
+        created_at=_at(days_ago),
+    )
+
+
 def test_report_numbers(buffer, staff_client, staff_user):
     early, weekly, today_only = (UserFactory.create() for _ in range(3))
     type(early).objects.filter(pk=early.pk).update(date_joined=_at(20))
@@ -74,9 +97,12 @@ def test_report_numbers(buffer, staff_client, staff_user):
     _event("quiz_completed", 0, today_only)
     _event("quiz_completed", 0)  # anonymous: an event, not an active user
     _event("note_saved", 5, weekly)
-    record_ai_call("openai", "gpt-4o-mini", 100, 50, Decimal("0.0015"), 1.0, "success")
-    record_ai_call("openai", "gpt-4o", 10, 0, Decimal("0.01"), 3.0, "error")
-    record_ai_call("local", "echo", 5, 5, 0, 0.01, "success")
+    _ai_call("openai", "gpt-4o-mini", 100, 50, "0.0015", 1000, AIUsage.Outcome.SUCCESS)
+    _ai_call("openai", "gpt-4o", 10, 0, "0.01", 3000, AIUsage.Outcome.ERROR)
+    _ai_call("local", "echo", 5, 5, "0", 10, AIUsage.Outcome.FALLBACK)
+    # Refused before any provider was called, and a call outside the window: neither counts.
+    _ai_call("", "", 0, 0, "0", 0, AIUsage.Outcome.REJECTED)
+    _ai_call("openai", "gpt-4o", 1, 1, "1", 1, AIUsage.Outcome.SUCCESS, days_ago=8)
     flush_events()
 
     body = staff_client.get(URL, {"days": 7}).json()

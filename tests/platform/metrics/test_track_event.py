@@ -4,14 +4,12 @@ buffer into exact hourly, daily, active-user and AI aggregates."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from studymate_api.core.models import (
     DailyActiveUser,
-    DailyAiUsage,
     DailyEventCount,
     HourlyEventCount,
     ProcessedEventBatch,
@@ -101,20 +99,11 @@ def test_flush_is_bounded_and_batched(buffer, settings, user):
     assert DailyEventCount.objects.get().count == 7
 
 
-def test_ai_calls_are_aggregated_per_day_provider_and_model(buffer):
+def test_ai_calls_are_not_business_events(buffer):
+    """Prometheus gets them; the business report counts them from the AI usage rows."""
     record_ai_call("openai", "gpt-4o-mini", 100, 20, 0.000150, 0.5, "success")
-    record_ai_call("openai", "gpt-4o-mini", 10, 0, Decimal("0.0000005"), 2.25, "timeout")
-    record_ai_call("anthropic", "claude-3-5-haiku", 7, 3, 0.01, 1.0, "success")
 
-    flush_events()
-
-    usage = DailyAiUsage.objects.get(provider="openai")
-    assert (usage.calls, usage.failures) == (2, 1)
-    assert (usage.prompt_tokens, usage.completion_tokens) == (110, 20)
-    assert usage.cost_microusd == 151  # 150 + 0.5 rounded half up
-    assert usage.latency_ms_total == 2750
-    assert DailyAiUsage.objects.get(provider="anthropic").cost_microusd == 10_000
-    assert not DailyEventCount.objects.exists()  # AI calls are not business events
+    assert buffer.size() == 0
 
 
 @pytest.mark.parametrize("name", ["", "Summary", "has space", "x" * 65, "dash-ed", "9lives"])
