@@ -50,9 +50,22 @@ MATERIAL = (
 # --- the environment ----------------------------------------------------------------------------
 
 
-def platform_env(database_url: str, redis_url: str, stream_prefix: str) -> dict[str, str]:
+def platform_env(
+    database_url: str, redis_url: str, stream_prefix: str, ai_base_url: str | None = None
+) -> dict[str, str]:
     """The environment of every platform process: built from scratch (nothing from the shell but
-    PATH), production settings, this run's database, Redis and stream keys."""
+    PATH), production settings, this run's database, Redis and stream keys. With `ai_base_url`
+    the AI goes to the hosted-provider stand-in there (bench/ai_standin.py) through the openai
+    provider; without it, to the offline provider."""
+    ai = (
+        {"AI_FALLBACK_ORDER": "local"}
+        if ai_base_url is None
+        else {
+            "AI_FALLBACK_ORDER": "openai",
+            "OPENAI_API_KEY": "bench-standin",
+            "OPENAI_BASE_URL": ai_base_url,
+        }
+    )
     return {
         "PATH": os.environ.get("PATH", os.defpath),
         "LANG": "C.UTF-8",
@@ -64,8 +77,8 @@ def platform_env(database_url: str, redis_url: str, stream_prefix: str) -> dict[
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "STREAM_KEY_PREFIX": stream_prefix,
-        # The offline provider only: no key of a remote provider reaches these processes.
-        "AI_FALLBACK_ORDER": "local",
+        # One provider: the offline one, or the stand-in; no real provider's key is ever here.
+        **ai,
     }
 
 
@@ -274,6 +287,35 @@ def running_platform(env: dict[str, str], logs: Path) -> Iterator[Platform]:
     finally:
         for process in processes.values():
             _stop(process)
+
+
+@contextlib.contextmanager
+def running_ai_standin(
+    env: dict[str, str], logs: Path, *, ttft: float, tokens_per_second: float
+) -> Iterator[str]:
+    """bench/ai_standin.py, a hosted provider's stand-in, on the generator's core (its waits are
+    the provider's, its CPU is not the platform's) until the block ends: yields its base URL."""
+    port = _free_port()
+    log = logs / "ai_standin.log"
+    command = [
+        sys.executable,
+        str(PROJECT_DIR / "bench" / "ai_standin.py"),
+        *("--port", str(port), "--ttft", str(ttft), "--tokens-per-second", str(tokens_per_second)),
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [TASKSET, "-c", str(GENERATOR_CORE), *command],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_log(b"ai stand-in listening", process, log)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        _stop(process)
 
 
 def new_stream_prefix() -> str:
