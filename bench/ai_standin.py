@@ -1,7 +1,7 @@
 """A hosted AI provider for the benchmarks: OpenAI's chat-completions protocol on loopback,
 answering as a hosted model does, in content and in time.
 
-    .venv/bin/python bench/ai_standin.py --port 8765 [--ttft 0.5] [--tokens-per-second 80]
+    .venv/bin/python bench/ai_standin.py --port 8765 [--ttft 0.5] [--tokens-per-second 120]
 
 The platform's openai provider (the real SDK, `OPENAI_BASE_URL=http://127.0.0.1:8765/v1`) sends
 its usual request: the task's system instructions and the learner's material as fenced sections.
