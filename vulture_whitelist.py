@@ -1,7 +1,8 @@
 """Code that is used, but only through a dotted path in settings or a name built at run time:
 vulture (see pyproject.toml) reads this file as a user of them. Keep it short."""
 
-from accounts.lockout import lockout_response
+from accounts.lockout import lockout_response, lockout_username
+from accounts.services.mfa import EncryptingMFAAdapter
 from realtime.management.commands.realtime_analytics_management import (
     Command as RealtimeAnalyticsCommand,
 )
@@ -18,6 +19,8 @@ from studymate_api.security import RequestSizeLimitMiddleware
 
 REACHED_FROM_SETTINGS = [
     lockout_response,  # AXES_LOCKOUT_CALLABLE
+    lockout_username,  # AXES_USERNAME_CALLABLE
+    EncryptingMFAAdapter,  # MFA_ADAPTER
     render_exception,  # REST_FRAMEWORK["EXCEPTION_HANDLER"]
     ApiErrorEnvelopeMiddleware,  # MIDDLEWARE
     RequestIdMiddleware,

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from studymate_api.core.serializers import StrictInputSerializer
 
 from .models import Language, LoginHistory, User, UserProfile
+from .models.sessions import SignIn
 
 
 def _username_field(*, required: bool = True) -> serializers.CharField:
@@ -57,6 +58,15 @@ class RegisterInputSerializer(StrictInputSerializer):
 class LoginInputSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    unlock_code = serializers.CharField(
+        max_length=16,
+        required=False,
+        write_only=True,
+        help_text=_(
+            "The code mailed to the account's address when a login answered `account_locked` "
+            "with `unlock_required`: with the right password it lifts the lock."
+        ),
+    )
 
 
 class RefreshInputSerializer(StrictInputSerializer):
@@ -158,3 +168,22 @@ class LoginHistoryOutputSerializer(serializers.ModelSerializer[LoginHistory]):
     class Meta:
         model = LoginHistory
         fields = ("ip_address", "user_agent", "success", "created_at")
+
+
+class SignInOutputSerializer(serializers.ModelSerializer[SignIn]):
+    """A sign-in; `current` is the one the request's access token belongs to (the view passes
+    its sign-in id as `current_sid` in the context)."""
+
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SignIn
+        fields = ("id", "device", "ip_address", "created_at", "last_used_at", "current")
+        read_only_fields = fields
+
+    def get_current(self, sign_in: SignIn) -> bool:
+        return bool(sign_in.sid and sign_in.sid == self.context.get("current_sid"))
+
+
+class SignInsRevokedOutputSerializer(serializers.Serializer[Any]):
+    revoked = serializers.IntegerField(help_text=_("How many sign-ins ended."))

@@ -18,6 +18,16 @@ class Kind(models.TextChoices):
     SUBSCRIPTION_CANCELLED = "subscription_cancelled", _("Subscription cancelled")
     ROOM_INVITATION = "room_invitation", _("Study room invitation")
     ANNOUNCEMENT = "announcement", _("Announcement")
+    # Account mail (`accounts.mail`): sent by email only, rendered and sent in memory, never
+    # stored as a notification (codes are secrets). See `services.account_mail`.
+    EMAIL_VERIFICATION = "email_verification", _("Email verification code")
+    PASSWORD_RESET = "password_reset", _("Password reset code")
+    EMAIL_CHANGE_CODE = "email_change_code", _("Email change code")
+    EMAIL_CHANGED_NOTICE = "email_changed_notice", _("Email changed notice")
+    ACCOUNT_UNLOCK = "account_unlock", _("Account unlock code")
+    ACCOUNT_DELETION_SCHEDULED = "account_deletion_scheduled", _("Account deletion scheduled")
+    ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+    DATA_EXPORT_READY = "data_export_ready", _("Data export ready")
 
 
 class Channel(models.TextChoices):
@@ -44,7 +54,25 @@ DEFAULT_CHANNELS: dict[str, tuple[Channel, ...]] = {
     Kind.SUBSCRIPTION_CANCELLED: (Channel.IN_APP, Channel.EMAIL),
     Kind.ROOM_INVITATION: (Channel.IN_APP, Channel.PUSH),
     Kind.ANNOUNCEMENT: (Channel.IN_APP, Channel.EMAIL, Channel.PUSH),
+    # Through `notify` only data_export_ready may go (it carries a signed, expiring link, no
+    # code); the account mail port sends the others by email and stores nothing.
+    Kind.DATA_EXPORT_READY: (Channel.IN_APP, Channel.EMAIL),
 }
+
+# The kinds of account mail: the port sends them whatever the learner's preferences say
+# (a learner who turned email off still gets a password reset code).
+ACCOUNT_MAIL_KINDS = frozenset(
+    {
+        Kind.EMAIL_VERIFICATION,
+        Kind.PASSWORD_RESET,
+        Kind.EMAIL_CHANGE_CODE,
+        Kind.EMAIL_CHANGED_NOTICE,
+        Kind.ACCOUNT_UNLOCK,
+        Kind.ACCOUNT_DELETION_SCHEDULED,
+        Kind.ACCOUNT_DELETED,
+        Kind.DATA_EXPORT_READY,
+    }
+)
 
 # What each kind's templates may use; the admin preview renders with these values.
 SAMPLE_CONTEXT: dict[str, dict[str, object]] = {
@@ -74,4 +102,16 @@ SAMPLE_CONTEXT: dict[str, dict[str, object]] = {
     Kind.SUBSCRIPTION_CANCELLED: {"name": "Min", "plan": "Pro", "ends_on": "2026-12-01"},
     Kind.ROOM_INVITATION: {"name": "Min", "inviter": "Jisoo", "room_name": "Exam prep"},
     Kind.ANNOUNCEMENT: {"name": "Min", "title": "New feature", "message": "Try study rooms."},
+    Kind.EMAIL_VERIFICATION: {"name": "Min", "code": "123456", "minutes": 15},
+    Kind.PASSWORD_RESET: {"name": "Min", "code": "123456", "minutes": 15},
+    Kind.EMAIL_CHANGE_CODE: {"name": "Min", "code": "123456", "minutes": 15},
+    Kind.EMAIL_CHANGED_NOTICE: {"name": "Min", "new_email": "min.new@example.com"},
+    Kind.ACCOUNT_UNLOCK: {"name": "Min", "code": "123456", "minutes": 15},
+    Kind.ACCOUNT_DELETION_SCHEDULED: {"name": "Min", "deletion_date": "2026-12-08"},
+    Kind.ACCOUNT_DELETED: {"name": "Min"},
+    Kind.DATA_EXPORT_READY: {
+        "name": "Min",
+        "download_url": "https://api.studymate.example/api/auth/account/export/1/download/",
+        "expires_at": "2026-12-08 09:00 KST",
+    },
 }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound
 
-from .models import Device, Notification
+from .models import Device, Notification, NotificationPreference
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -35,3 +35,36 @@ def notification_unread_count(*, user: User) -> int:
 
 def device_list(*, user: User) -> QuerySet[Device]:
     return Device.objects.filter(user=user).order_by("-last_seen", "-id")
+
+
+# --- data export --------------------------------------------------------------------------------
+
+
+def notifications_export_for_user(user_id: int) -> dict[str, list[Any]]:
+    """The notifications section of a learner's data export (`accounts.data_export`): their
+    inbox, their preferences and their registered devices. One query per table."""
+    return {
+        "notifications": list(
+            Notification.objects.filter(user_id=user_id)
+            .order_by("created_at", "id")
+            .values("id", "kind", "title", "body", "data", "language", "read_at", "created_at")
+        ),
+        "preferences": list(
+            NotificationPreference.objects.filter(user_id=user_id).values(
+                "in_app_enabled",
+                "email_enabled",
+                "push_enabled",
+                "sms_enabled",
+                "quiet_hours_start",
+                "quiet_hours_end",
+                "types",
+                "phone_number",
+                "updated_at",
+            )
+        ),
+        "devices": list(
+            Device.objects.filter(user_id=user_id)
+            .order_by("created_at", "id")
+            .values("platform", "token", "active", "last_seen", "created_at")
+        ),
+    }

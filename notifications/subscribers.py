@@ -12,11 +12,14 @@ from typing import Any
 
 import structlog
 from django.contrib.auth import get_user_model
+from django.utils.dateparse import parse_datetime
 
+from accounts.events import ACCOUNT_ERASURE_DUE, DATA_EXPORT_READY
 from quiz.events import ANSWER_GRADED, QUIZ_COMPLETED
 from quiz.selectors import attempt_essays_graded, attempt_with_owner
 from realtime.events import ROOM_INVITATION
 from study.events import SUMMARY_COMPLETED
+from study.selectors import user_timezone
 from studymate_api.core.models import DomainEvent
 from studymate_api.cqrs import event_subscriber
 from subscription.events import (
@@ -28,6 +31,7 @@ from subscription.events import (
 
 from .kinds import Kind
 from .rendering import TemplateMissing
+from .services.erasure import notifications_erase_for_user
 from .services.sending import notify as _notify
 
 logger = structlog.get_logger(__name__)
@@ -177,6 +181,8 @@ def room_invitation(event: DomainEvent) -> None:
         return
     context = {
         "inviter": payload["inviter"],
+        # Names the inviter: their account's erasure deletes this notice (`services.erasure`).
+        "inviter_id": payload["inviter_id"],
         "room_id": payload["room_id"],
         "room_name": payload["room_name"],
         "invite_code": payload["invite_code"],
@@ -187,3 +193,44 @@ def room_invitation(event: DomainEvent) -> None:
         context=context,
         dedup_key=f"{Kind.ROOM_INVITATION}:room-{payload['room_id']}",
     )
+
+
+# --- data export --------------------------------------------------------------------------------
+
+
+@event_subscriber("notifications.data_export_ready", event_types=[DATA_EXPORT_READY])
+def data_export_ready(event: DomainEvent) -> None:
+    """In the inbox and by email (the kind's channels, within the learner's preferences): the
+    link is signed and expires, nothing a stored notification must not hold."""
+    payload = DATA_EXPORT_READY.payload_of(event)
+    user = (
+        get_user_model()
+        .objects.select_related("profile", "notification_preference")
+        .filter(pk=payload["user_id"], is_active=True)
+        .first()
+    )
+    if user is None:
+        return
+    expires_at = parse_datetime(payload["expires_at"])
+    local = expires_at.astimezone(user_timezone(user)) if expires_at else None
+    context = {
+        "export_id": payload["export_id"],
+        "download_url": payload["download_url"],
+        "expires_at": local.strftime("%Y-%m-%d %H:%M %Z") if local else payload["expires_at"],
+    }
+    notify(
+        user=user,
+        kind=Kind.DATA_EXPORT_READY,
+        context=context,
+        dedup_key=f"{Kind.DATA_EXPORT_READY}:{payload['export_id']}",
+    )
+
+
+# --- account erasure ----------------------------------------------------------------------------
+
+
+@event_subscriber("notifications.erase_account", event_types=[ACCOUNT_ERASURE_DUE])
+def erase_account(event: DomainEvent) -> None:
+    """accounts' AccountErasureDue: the learner's notifications, devices and preferences go
+    (`services.erasure`)."""
+    notifications_erase_for_user(user_id=ACCOUNT_ERASURE_DUE.payload_of(event)["user_id"])

@@ -8,10 +8,14 @@ class PersonalizationConfig(AppConfig):
     def ready(self) -> None:
         """Provides the learner model to quiz's adaptive attempts through their port (quiz
         never imports personalization), and registers the subscribers that feed the model,
-        the profile and the review cards from other apps' events."""
+        the profile and the review cards from other apps' events; adds its section to a
+        learner's data export."""
+        from accounts.services.export import data_export_sections
         from quiz.services import success_predictor_port
 
         from . import subscribers  # noqa: F401
         from .selectors.adaptive import LearnerModelPredictor
+        from .selectors.export import personalization_export_for_user
 
         success_predictor_port.provide(LearnerModelPredictor())
+        data_export_sections.register("personalization", personalization_export_for_user)

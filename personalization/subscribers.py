@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ObjectDoesNotExist
 
+from accounts.events import ACCOUNT_ERASURE_DUE
 from accounts.selectors import user_get_with_profile
 from quiz.events import ANSWER_GRADED, QUIZ_COMPLETED, QuizCompletedPayload
 from study.events import STUDY_TIME_LOGGED, SUMMARY_COMPLETED
@@ -34,6 +35,7 @@ from .services import (
     profile_observe,
     review_cards_from_summary,
 )
+from .services.erasure import personalization_erase_for_user
 from .services.profile import observation_in
 
 if TYPE_CHECKING:
@@ -130,3 +132,10 @@ def review_concepts_from_summary(event: DomainEvent) -> None:
     """Every key concept of a completed summary becomes a review card for its learner."""
     completed = SUMMARY_COMPLETED.payload_of(event)
     review_cards_from_summary(summary_id=completed["summary_id"], completed=completed)
+
+
+@event_subscriber("personalization.erase_account", event_types=[ACCOUNT_ERASURE_DUE])
+def erase_account(event: DomainEvent) -> None:
+    """accounts' AccountErasureDue: the learner model and review cards go
+    (`services.erasure`)."""
+    personalization_erase_for_user(user_id=ACCOUNT_ERASURE_DUE.payload_of(event)["user_id"])

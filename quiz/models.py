@@ -34,8 +34,14 @@ class Quiz(models.Model):
     subject = models.ForeignKey(
         "study.Subject", null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
     )
+    # A public quiz outlives its author's erased account (other learners take it): the link is
+    # emptied then; a private one is erased with the account.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quizzes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quizzes",
     )
     difficulty = models.CharField(max_length=8, choices=Difficulty.choices, default="medium")
     time_limit_minutes = models.PositiveIntegerField(null=True, blank=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Count, Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, F, Model, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.renderers import JSONRenderer
@@ -92,7 +92,7 @@ class QuizDetail:
     """A quiz with its questions as `GET /quizzes/{id}/` answers it, rendered (JSON) for its
     owner and for everyone else, with what deciding between them needs."""
 
-    owner_id: int
+    owner_id: int | None  # None: its author's account was erased
     is_public: bool
     owner_body: bytes
     learner_body: bytes
@@ -571,4 +571,86 @@ def attempt_row(attempt: QuizAttempt, *, with_result: bool = True) -> dict[str, 
             for a in answers
             if a.question_id in questions
         ],
+    }
+
+
+# --- data export --------------------------------------------------------------------------------
+
+
+def quiz_export_for_user(user_id: int) -> dict[str, list[Any]]:
+    """The quiz section of a learner's data export (`accounts.data_export`): the quizzes they
+    wrote with their questions and choices (answers included: they are the author's), their
+    attempts, and every answer they gave (also as CSV). One query per table."""
+    quizzes = Quiz.objects.filter(owner_id=user_id).order_by("created_at", "id")
+    questions = Question.objects.filter(quiz__owner_id=user_id).order_by("quiz_id", "order", "id")
+    choices = Choice.objects.filter(question__quiz__owner_id=user_id)
+    attempts = QuizAttempt.objects.filter(user_id=user_id).order_by("started_at", "id")
+    answers = UserAnswer.objects.filter(attempt__user_id=user_id).order_by("attempt_id", "id")
+    return {
+        "quizzes": list(
+            quizzes.values(
+                "id",
+                "title",
+                "subject_id",
+                "difficulty",
+                "time_limit_minutes",
+                "is_public",
+                "pass_percentage",
+                "created_at",
+                "updated_at",
+            )
+        ),
+        "questions": list(
+            questions.values(
+                "id",
+                "quiz_id",
+                "question_type",
+                "text",
+                "points",
+                "difficulty",
+                "explanation",
+                "topics",
+                "accepted_answers",
+                "rubric",
+                "created_at",
+            )
+        ),
+        "choices": list(
+            choices.order_by("question_id", "order", "id").values(
+                "id", "question_id", "text", "is_correct"
+            )
+        ),
+        "attempts": list(
+            attempts.values(
+                "id",
+                "quiz_id",
+                "mode",
+                "started_at",
+                "expires_at",
+                "finished_at",
+                "score",
+                "max_score",
+                "percentage",
+                "passed",
+                quiz_title=F("quiz__title"),
+            )
+        ),
+        "answers": list(
+            answers.values(
+                "id",
+                "attempt_id",
+                "question_id",
+                "answer",
+                "is_correct",
+                "score",
+                "feedback",
+                "status",
+                "graded_by",
+                "graded_at",
+                "created_at",
+                quiz_id=F("attempt__quiz_id"),
+                quiz_title=F("attempt__quiz__title"),
+                question_text=F("question__text"),
+            )
+        ),
     }

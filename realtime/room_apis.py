@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studymate_api.core.errors import NotFound
+from studymate_api.core.errors import NotFound, PermissionDenied
 from studymate_api.core.idempotency import idempotent
 from studymate_api.core.locations import location
 from studymate_api.core.schema import raises
@@ -158,7 +158,7 @@ class RoomInviteApi(APIView):
         request=RoomInviteInputSerializer,
         responses={
             202: RoomInviteOutputSerializer,
-            **raises(NotARoomMember, RoomNotFound),
+            **raises(NotARoomMember, PermissionDenied, RoomNotFound),
         },
     )
     @idempotent
@@ -168,6 +168,7 @@ class RoomInviteApi(APIView):
         Invites a learner by email into a room you are in. The answer is the same whether or not an
         account has the email; a learner who has one (and is not in the room) gets a
         `room_invitation` notification with the room's id and, for a private room, its invite code.
+        Until your email address is verified: 403 `permission_denied`.
         """
         data = validated(RoomInviteInputSerializer, request.data)
         services.room_invite(inviter=_user(request), room_id=room_id, email=data["email"])

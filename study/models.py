@@ -29,8 +29,14 @@ class Subject(models.Model):
         default=DifficultyLevel.BEGINNER,
     )
     is_public = models.BooleanField(_("public"), default=False)
+    # A public subject outlives its author's erased account (other learners study it): the
+    # link is emptied then; a private one is erased with the account.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subjects"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subjects",
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

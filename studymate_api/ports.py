@@ -12,6 +12,15 @@ Ports are few, on purpose. Every one of them:
 - `quiz.success_predictor`: asked by `quiz.adaptive` (Protocol `SuccessPredictor`), provided by
   `personalization` (the learner model's predictions and its target band). Without a provider
   predictions come from the authored difficulty, for an average learner.
+- `accounts.data_export` (several providers): asked by `accounts.services.export` (Protocol
+  `ExportSection`, registry `data_export_sections`), provided by every app that holds a
+  learner's data (`study`, `quiz`, `personalization`, `realtime`, `notifications`,
+  `subscription`; accounts its own), each from its `AppConfig.ready` with one
+  `<app>_export_for_user(user_id)` selector. Without a section, that app's data is not in the
+  export.
+- `accounts.mail`: asked by `accounts.mail` (Protocol `AccountMailer`: codes and notices about
+  the account), provided by `notifications` (the kind's templates in the learner's language,
+  sent over its email channel, nothing stored). Without a provider mail is only logged.
 
 To react to something another app did, use its events instead (`<app>.events` and a
 `subscribers` module); to read its data, its selectors. A port is for asking, synchronously,

@@ -125,6 +125,11 @@ class CreditAdjustmentForm(forms.ModelForm[CreditLedger]):
         fields = ("user", "delta", "reference")
         labels = {"reference": _("Reason")}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The column may be empty only on an erased learner's kept rows, never on a new one.
+        self.fields["user"].required = True
+
 
 @admin.register(CreditLedger)
 class CreditLedgerAdmin(admin.ModelAdmin[CreditLedger]):
@@ -145,7 +150,8 @@ class CreditLedgerAdmin(admin.ModelAdmin[CreditLedger]):
 
     def save_model(self, request: HttpRequest, obj: CreditLedger, form: Any, change: bool) -> None:
         admin_user = cast("User", request.user)  # the admin site lets only staff users in
-        entry = credits_adjust(user=obj.user, delta=obj.delta, note=obj.reference, admin=admin_user)
+        learner = cast("User", obj.user)  # the form requires one
+        entry = credits_adjust(user=learner, delta=obj.delta, note=obj.reference, admin=admin_user)
         obj.pk = entry.pk
         obj.balance_after = entry.balance_after
 

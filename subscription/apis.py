@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studymate_api.core.conditional import etag_cached
-from studymate_api.core.errors import BillingNotConfigured, Conflict, NotFound
+from studymate_api.core.errors import BillingNotConfigured, Conflict, NotFound, PermissionDenied
 from studymate_api.core.idempotency import idempotent
 from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
@@ -79,7 +79,7 @@ class CheckoutApi(APIView):
         request=CheckoutInputSerializer,
         responses={
             200: CheckoutOutputSerializer,
-            **raises(NotFound, Conflict, *STRIPE_ERRORS),
+            **raises(NotFound, Conflict, PermissionDenied, *STRIPE_ERRORS),
         },
     )
     @idempotent
@@ -88,8 +88,9 @@ class CheckoutApi(APIView):
 
         Creates a Stripe Checkout Session for the plan (with `promo_code`, discounted); send the
         learner to `checkout_url`. The subscription starts when Stripe reports the payment. 409
-        `conflict` when you are subscribed already (change plans in the billing portal); 503
-        `billing_not_configured` when billing is off.
+        `conflict` when you are subscribed already (change plans in the billing portal); 403
+        `permission_denied` until your email address is verified; 503 `billing_not_configured`
+        when billing is off.
         """
         data = validated(CheckoutInputSerializer, request.data)
         session = checkout.checkout_create(
@@ -208,7 +209,7 @@ class TopUpApi(APIView):
         request=TopUpInputSerializer,
         responses={
             200: CheckoutOutputSerializer,
-            **raises(NotFound, *STRIPE_ERRORS),
+            **raises(NotFound, PermissionDenied, *STRIPE_ERRORS),
         },
     )
     @idempotent
@@ -216,8 +217,9 @@ class TopUpApi(APIView):
         """Buy a credit pack
 
         Creates a Stripe Checkout Session (a one-time payment) for the pack; send the learner to
-        `checkout_url`. The credits are added when Stripe reports the payment. 503
-        `billing_not_configured` when billing is off.
+        `checkout_url`. The credits are added when Stripe reports the payment. 403
+        `permission_denied` until your email address is verified; 503 `billing_not_configured`
+        when billing is off.
         """
         data = validated(TopUpInputSerializer, request.data)
         session = topups.top_up_checkout_create(user=_user(request), pack_id=data["pack_id"])

@@ -10,14 +10,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from notifications.migrations._seed_templates import TEMPLATES
+from notifications.migrations._seed_templates import ALL_TEMPLATES
 from notifications.models import NotificationTemplate
 from studymate_api.ai import credits_port
 from studymate_api.celery import app as celery_app
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.mailserver import mailbox as mailbox  # the SMTP server fixture, for every test
 
 # Redis URLs that tests and the processes they start read from the environment.
 _REDIS_URL_VARIABLES = ("REDIS_URL", "METRICS_REDIS_URL")
@@ -78,9 +80,9 @@ def _notification_templates_after_flush(request: pytest.FixtureRequest) -> None:
 
 
 def seed_notification_templates() -> None:
-    """What migration notifications/0002 seeds, unless the rows are there already."""
+    """What migrations notifications/0002 and 0003 seed, unless the rows are there already."""
     NotificationTemplate.objects.bulk_create(
-        (NotificationTemplate(**fields) for fields in TEMPLATES), ignore_conflicts=True
+        (NotificationTemplate(**fields) for fields in ALL_TEMPLATES), ignore_conflicts=True
     )
 
 
@@ -165,3 +167,26 @@ def signed_in_client(user: User) -> APIClient:
 @pytest.fixture
 def auth_client(user: User) -> APIClient:
     return signed_in_client(user)
+
+
+def admin_signed_in(client: Client, user: User) -> Client:
+    """`client` in the admin as `user`, past the admin's second factor: `user` gets TOTP and the
+    session records it, as the admin's login does (accounts.admin_mfa)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.admin_mfa import ADMIN_MFA_SESSION_KEY
+
+    totp = Authenticator.objects.filter(user=user, type="totp").first()
+    totp = totp or TOTP.activate(user, generate_totp_secret()).instance
+    client.force_login(user)
+    session = client.session
+    session[ADMIN_MFA_SESSION_KEY] = totp.pk
+    session.save()
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user: User) -> Client:
+    """pytest-django's `admin_client`, past the admin's second factor."""
+    return admin_signed_in(Client(), admin_user)

@@ -20,6 +20,9 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     username = factory.Sequence(lambda n: f"learner{n}")
     first_name = "Min"
     last_name = "Kim"
+    # Verified, like most learners a test plays: an unverified account may not pay or invite
+    # (ACCOUNTS_UNVERIFIED_MAY_NOT). Tests about verification ask for email_verified=False.
+    email_verified = True
     password = factory.django.Password(DEFAULT_PASSWORD)
 
     @factory.post_generation

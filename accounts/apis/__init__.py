@@ -33,10 +33,14 @@ from ..serializers import (
     TokenPairOutputSerializer,
     UserOutputSerializer,
 )
+from . import deletion
+from .mfa import LOGIN_RESULT, mfa_challenge
 
 
-def _auth_payload(user: User) -> dict[str, Any]:
-    pair = services.tokens_issue(user=user)
+def _auth_payload(user: User, request: Request | None = None) -> dict[str, Any]:
+    """A new sign-in of `user`: the user and its first token pair. `request` names the sign-in's
+    device and address in the sessions list."""
+    pair = services.tokens_issue(user=user, request=request._request if request else None)
     user = selectors.user_get_with_profile(user_id=user.pk)
     return AuthOutputSerializer({"user": user, "access": pair.access, "refresh": pair.refresh}).data
 
@@ -56,7 +60,8 @@ class RegisterApi(APIView):
         """
         user = services.user_register(**validated(RegisterInputSerializer, request.data))
         headers = location(request, "accounts:profile")
-        return Response(_auth_payload(user), status=status.HTTP_201_CREATED, headers=headers)
+        payload = _auth_payload(user, request)
+        return Response(payload, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class LoginApi(APIView):
@@ -67,7 +72,7 @@ class LoginApi(APIView):
     @extend_schema(
         request=LoginInputSerializer,
         responses={
-            200: AuthOutputSerializer,
+            200: LOGIN_RESULT,
             **raises(AuthenticationFailed, AccountLocked),
         },
     )
@@ -76,12 +81,24 @@ class LoginApi(APIView):
 
         Answers the user and a token pair: send `access` as `Authorization: Bearer` and keep
         `refresh` to get new ones. A wrong email or password is 401 `authentication_failed`. After
-        repeated failures the account is locked for a while: 403 `account_locked`, even with the
-        right password.
+        5 failures for one account from one address (IP), that address is locked out of that
+        account for 15 minutes: 403 `account_locked`, even with the right password, with
+        `Retry-After` (seconds left); other addresses and the account's sign-ins carry on. When
+        many addresses have been locked out of one account, every client gets 403
+        `account_locked` with `"unlock_required": true` in the error: the right password mails
+        an unlock code to the account's address, and the same login with `unlock_code` lets the
+        client in (a wrong or expired code is a 400 on `unlock_code`); a password reset works too.
+        With two-factor authentication on, answers `{mfa_required: true,
+        mfa_token}` instead: send the token and a code to POST /api/auth/login/mfa/ for the pair.
+        An account whose deletion is pending (within its grace period) signs in only to cancel
+        it: the answer adds `deletion_scheduled_at`, and its tokens are refused everywhere but
+        POST /api/auth/account/delete/cancel/ until that succeeds.
         """
         data = validated(LoginInputSerializer, request.data)
         user = services.user_login(request=request._request, **data)
-        return Response(_auth_payload(user))
+        if (challenge := mfa_challenge(request, user)) is not None:
+            return challenge
+        return Response({**_auth_payload(user, request), **deletion.pending_sign_in_fields(user)})
 
 
 class RefreshApi(APIView):
@@ -99,7 +116,8 @@ class RefreshApi(APIView):
         The refresh token rotates: the one sent stops working and the answer carries its successor.
         An expired, revoked or already used refresh token is 401 `authentication_failed`.
         """
-        pair = services.tokens_refresh(**validated(RefreshInputSerializer, request.data))
+        data = validated(RefreshInputSerializer, request.data)
+        pair = services.tokens_refresh(request=request._request, **data)
         return Response(TokenPairOutputSerializer(pair).data)
 
 
@@ -174,16 +192,24 @@ class ProfileApi(APIView):
 class PasswordChangeApi(APIView):
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(request=PasswordChangeInputSerializer, responses={204: None})
+    @extend_schema(
+        request=PasswordChangeInputSerializer, responses={204: None, **raises(AccountLocked)}
+    )
     def post(self, request: Request) -> Response:
         """Change your password
 
         Needs the current password (a wrong one is a 400 `validation_error` on `old_password`); the
         new one must pass the password rules. Every refresh token of the account is revoked, and
-        access tokens issued before stop working: sign in again afterwards. Answers 204.
+        access tokens issued before stop working: sign in again afterwards. Answers 204. Wrong
+        current passwords count as failed logins of the account from this address: after 5, 403
+        `account_locked` with `Retry-After`, as the login answers.
         """
         data = validated(PasswordChangeInputSerializer, request.data)
-        services.user_password_change(user=request.user, **data)  # type: ignore[arg-type]
+        services.user_password_change(
+            user=request.user,  # type: ignore[arg-type]
+            request=request._request,
+            **data,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

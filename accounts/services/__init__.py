@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -25,7 +23,6 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from studymate_api.core.errors import (
-    AccountLocked,
     AuthenticationFailed,
     ValidationFailed,
     validation_failed,
@@ -36,13 +33,16 @@ from studymate_api.cqrs import record_event
 from ..caching import profile_invalidate_on_commit
 from ..events import (
     PASSWORD_CHANGED,
-    SIGNED_OUT,
     USER,
     USER_ACCESS_CHANGED,
     PasswordChangedPayload,
-    SignedOutPayload,
     UserAccessChangedPayload,
 )
+from ..lockout import lockout_state
+from ..mail import AccountMailer as AccountMailer  # the port's side other apps see
+from ..mail import MailKind as MailKind
+from ..mail import MailNotSent as MailNotSent
+from ..mail import account_mail as account_mail
 from ..models import LoginHistory, User, UserProfile
 from ..selectors import user_email_taken, user_find_by_email, username_taken
 from ..tokens import (
@@ -50,10 +50,18 @@ from ..tokens import (
     password_claim_matches,
     sign_in_new_id,
     sign_in_refresh_token,
-    sign_in_remember_revoked,
     sign_in_revoked,
     token_sid,
 )
+from .sessions import (
+    account_unlock_code_send,
+    account_unlock_with_code,
+    sign_in_end,
+    sign_in_start,
+    sign_in_touch,
+    sign_ins_close,
+)
+from .sessions import sign_in_revoke as sign_in_revoke  # the sessions API's; callers use this
 
 INVALID_CREDENTIALS = _("Invalid email or password.")
 INVALID_REFRESH = _("The refresh token is invalid, expired or already used.")
@@ -88,6 +96,10 @@ def user_register(
         # Lost a race with a concurrent registration of the same email or username.
         _check_unique(user)
         raise
+    # The verification code goes out after commit (imported here: verification imports this).
+    from .verification import email_verification_send
+
+    email_verification_send(user=user)
     return user
 
 
@@ -111,21 +123,44 @@ def _check_password(password: str, *, user: User, field: str) -> None:
 # --- login and lockout ------------------------------------------------------------------------
 
 
-def user_login(*, request: HttpRequest, email: str, password: str) -> User:
-    """Checks the lock first: a locked account is refused even with the right password.
+def user_login(
+    *, request: HttpRequest, email: str, password: str, unlock_code: str | None = None
+) -> User:
+    """Checks the lock first (`accounts.lockout`): a client locked out of the account is refused
+    even with the right password, with `Retry-After`; other clients are not.
+
+    An account under attack from many addresses refuses every client without an unlock code,
+    with the same answer whatever the password, and mails the code only when the password is
+    right (strangers cannot flood the owner's mailbox). `unlock_code` is checked first: a right
+    one lifts every lock on the account, then the login goes on as usual.
 
     Failures are counted by django-axes through Django's `user_login_failed` signal; a success
-    sends `user_logged_in`, which resets the count and stamps `last_login`.
+    sends `user_logged_in`, which resets the client's count and stamps `last_login`.
     """
     email = normalize_email(email)
-    if AxesProxyHandler.is_locked(request, {"email": email}):
+    if unlock_code:
+        account_unlock_with_code(email=email, code=unlock_code)
+    state = lockout_state(request, email=email)
+    if state.client_locked:
         _record_login(request, email=email, success=False, reason="locked")
-        raise AccountLocked()
-    user = authenticate(request, email=email, password=password)
+        raise state.error()
+    # Imported here: `deletion` builds on this module. An account waiting for its erasure is
+    # inactive, which `authenticate` refuses; its owner may still sign in, to cancel.
+    from .deletion import account_deletion_sign_in
+
+    user = account_deletion_sign_in(email=email, password=password) or authenticate(
+        request, email=email, password=password
+    )
+    if state.under_attack:
+        if isinstance(user, User):
+            account_unlock_code_send(user=user)
+        _record_login(request, email=email, success=False, reason="unlock_required")
+        raise state.error()
     if not isinstance(user, User):
         _record_login(request, email=email, success=False, reason="invalid_credentials")
         if getattr(request, "axes_locked_out", False):
-            raise AccountLocked()  # this failure was the one that reached the limit
+            # This failure was the one that reached the limit (and may have made it an attack).
+            raise lockout_state(request, email=email).error()
         raise AuthenticationFailed(INVALID_CREDENTIALS)
     user_logged_in.send(sender=User, request=request, user=user)
     _record_login(request, email=email, success=True, user=user)
@@ -146,20 +181,31 @@ def _record_login(
 
 
 def account_unlock(*, user: User) -> int:
-    """Lifts a lockout before its cool-off ends; returns how many failure records were removed."""
-    return int(axes_reset(username=user.email))
+    """Lifts every lockout of the account before its cool-off ends, for every client, an attack
+    included (the admin's action, a password reset); returns how many failure records went."""
+    return int(axes_reset(username=normalize_email(user.email)))
 
 
 # --- tokens -----------------------------------------------------------------------------------
 
 
-def tokens_issue(*, user: User, sid: str | None = None) -> TokenPair:
-    """A token pair of the sign-in `sid`; a new sign-in without it (login, registration)."""
-    refresh = sign_in_refresh_token(user, sid=sid or sign_in_new_id())
+def tokens_issue(
+    *, user: User, sid: str | None = None, request: HttpRequest | None = None
+) -> TokenPair:
+    """A token pair of the sign-in `sid` (a rotation: the sign-in is marked used); a new sign-in
+    without it (login, registration), recorded with the device and address of `request`."""
+    agent = user_agent(request) if request is not None else ""
+    address = client_ip(request) if request is not None else None
+    if sid is None:
+        sid = sign_in_new_id()
+        sign_in_start(user=user, sid=sid, user_agent=agent, ip_address=address)
+    else:
+        sign_in_touch(user=user, sid=sid, user_agent=agent, ip_address=address)
+    refresh = sign_in_refresh_token(user, sid=sid)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def tokens_refresh(*, refresh: str) -> TokenPair:
+def tokens_refresh(*, refresh: str, request: HttpRequest | None = None) -> TokenPair:
     """Rotates a refresh token: the old one is blacklisted and a new pair of the same sign-in is
     issued (a token from before sign-in ids starts a new sign-in).
 
@@ -180,7 +226,7 @@ def tokens_refresh(*, refresh: str) -> TokenPair:
         sid = token_sid(token)
         if sign_in_revoked(sid):
             raise AuthenticationFailed(INVALID_REFRESH)
-        return tokens_issue(user=user, sid=sid)
+        return tokens_issue(user=user, sid=sid, request=request)
 
 
 def tokens_revoke(*, refresh: str) -> None:
@@ -203,41 +249,8 @@ def tokens_revoke(*, refresh: str) -> None:
         _sign_in_ended(user_id=int(token[jwt_settings.USER_ID_CLAIM]), sid=token_sid(token))
 
 
-@transaction.atomic
-def sign_in_revoke(*, user: User, sid: str) -> int:
-    """Ends one sign-in of `user` as logout does, without its refresh token (the sessions API):
-    its refresh tokens are blacklisted, its access tokens refused, its sockets closed. Returns
-    how many refresh tokens it ended; 0 (nothing recorded) when the sign-in is not the user's
-    or has already ended."""
-    _lock_user(user.pk)  # see tokens_refresh: a rotation of this sign-in finishes first or fails
-    live = OutstandingToken.objects.filter(
-        user=user, blacklistedtoken__isnull=True, expires_at__gt=timezone.now()
-    ).only("id", "token")
-    ended = [outstanding for outstanding in live if _stored_sid(outstanding.token) == sid]
-    if not ended:
-        return 0
-    rows = [BlacklistedToken(token=outstanding) for outstanding in ended]
-    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
-    _sign_in_ended(user_id=user.pk, sid=sid)
-    return len(ended)
-
-
 def _sign_in_ended(*, user_id: int, sid: str | None) -> None:
-    if sid is not None:
-        # Registered before the event's publication (after-commit hooks run in order): a socket
-        # re-checking its sign-in must find it ended.
-        transaction.on_commit(lambda: sign_in_remember_revoked(sid))
-    payload: SignedOutPayload = {"user_id": user_id, "sid": sid}
-    record_event(aggregate_type=USER, aggregate_id=user_id, event_type=SIGNED_OUT, payload=payload)
-
-
-def _stored_sid(raw: str) -> str | None:
-    """The sign-in id in a refresh token read back from the outstanding-token table (ours: no
-    signature or expiry check needed)."""
-    try:
-        return token_sid(RefreshToken(raw, verify=False))  # type: ignore[arg-type]
-    except TokenError:
-        return None
+    sign_in_end(user_id=user_id, sid=sid)  # services.sessions: the row, the cache, SignedOut
 
 
 def tokens_revoke_all(*, user: User) -> int:
@@ -280,19 +293,40 @@ def _lock_outstanding(token: RefreshToken) -> OutstandingToken:
 # --- password and profile ---------------------------------------------------------------------
 
 
-@transaction.atomic
-def user_password_change(*, user: User, old_password: str, new_password: str) -> None:
+def user_password_change(
+    *, user: User, old_password: str, new_password: str, request: HttpRequest | None = None
+) -> None:
     """Sets a new password and revokes every refresh token of the user.
 
     Access tokens carry a hash of the password (simplejwt's revoke claim), so they stop
     working at the same moment; open sockets close on PasswordChanged.
+
+    A wrong old password counts as a failed login of the account from the request's client
+    (django-axes), and a client locked out of the account is refused (403 `account_locked`)
+    before the old password is checked: a stolen access token buys no more guesses than the
+    login does. The failure is recorded outside the transaction, so the 400 keeps it.
     """
+    email = normalize_email(user.email)
+    if request is not None:
+        state = lockout_state(request, email=email)
+        if state.client_locked:
+            raise state.error()
     if not user.check_password(old_password):
+        if request is not None:
+            user_login_failed.send(sender=__name__, credentials={"email": email}, request=request)
+            if getattr(request, "axes_locked_out", False):
+                raise lockout_state(request, email=email).error()
         raise validation_failed("old_password", _("The current password is not correct."))
     _check_password(new_password, user=user, field="new_password")
+    _password_set(user=user, new_password=new_password)
+
+
+@transaction.atomic
+def _password_set(*, user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens_revoke_all(user=user)
+    sign_ins_close(user=user)
     credentials_changed_on_commit(user.pk)
     payload: PasswordChangedPayload = {"user_id": user.pk}
     record_event(

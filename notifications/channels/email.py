@@ -37,18 +37,22 @@ class EmailSender:
         address = delivery.notification.user.email
         if not address:
             raise Skip("the learner has no email address")
-        message = build_message(delivery, address)
-        try:
-            connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
-            message.connection = connection
-            message.send()
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error) from exc
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(f"smtp: {exc!r}") from exc
+        smtp_send(build_message(delivery, address))
         return {"message_id": message_id(delivery)}
+
+
+def smtp_send(message: EmailMultiAlternatives) -> None:
+    """One message through Django's backend; raises TemporaryFailure or PermanentFailure."""
+    try:
+        connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+        message.connection = connection
+        message.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise _by_code(exc.smtp_code, exc.smtp_error) from exc
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        raise TemporaryFailure(f"smtp: {exc!r}") from exc
 
 
 def _by_code(code: int, error: bytes | str) -> TemporaryFailure | PermanentFailure:

@@ -338,3 +338,263 @@ TEMPLATES: list[dict[str, str]] = [
         "sms_body": "StudyMate: {{ title }}",
     },
 ]
+
+
+# Account mail (`accounts.mail`): email only, so no push or SMS words. Codes appear in the
+# subject too, so a learner can read them from the notification of their mail app.
+ACCOUNT_TEMPLATES: list[dict[str, str]] = [
+    # --- email verification
+    {
+        "kind": "email_verification",
+        "language": "en",
+        "subject": "{{ code }} is your StudyMate verification code",
+        "text_body": "Hi {{ name }},\n\nEnter this code in the app to verify your email address:"
+        "\n\n{{ code }}\n\nIt works for {{ minutes }} minutes. If you did not sign up for "
+        "StudyMate, ignore this mail.",
+        "html_body": _html(
+            "Verify your email address",
+            "<p>Hi {{ name }},</p><p>Enter this code in the app to verify your email address:</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>It works for {{ minutes }} minutes. If you did not sign up for StudyMate, ignore "
+            "this mail.</p>",
+        ),
+    },
+    {
+        "kind": "email_verification",
+        "language": "ko",
+        "subject": "StudyMate 인증 코드: {{ code }}",
+        "text_body": "{{ name }}님, 안녕하세요.\n\n앱에 아래 코드를 입력해 이메일 주소를 인증해 주세요."
+        "\n\n{{ code }}\n\n코드는 {{ minutes }}분 동안 유효합니다. StudyMate에 가입하지 않으셨다면 "
+        "이 메일을 무시하세요.",
+        "html_body": _html(
+            "이메일 주소를 인증해 주세요",
+            "<p>{{ name }}님, 안녕하세요.</p><p>앱에 아래 코드를 입력해 이메일 주소를 인증해 주세요.</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>코드는 {{ minutes }}분 동안 유효합니다. StudyMate에 가입하지 않으셨다면 이 메일을 "
+            "무시하세요.</p>",
+        ),
+    },
+    # --- password reset
+    {
+        "kind": "password_reset",
+        "language": "en",
+        "subject": "{{ code }} is your StudyMate password reset code",
+        "text_body": "Hi {{ name }},\n\nSomeone asked to reset the password of your StudyMate "
+        "account. Enter this code in the app to choose a new one:\n\n{{ code }}\n\nIt works for "
+        "{{ minutes }} minutes. If it was not you, ignore this mail: your password stays as it is.",
+        "html_body": _html(
+            "Reset your password",
+            "<p>Hi {{ name }},</p><p>Someone asked to reset the password of your StudyMate "
+            "account. Enter this code in the app to choose a new one:</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>It works for {{ minutes }} minutes. If it was not you, ignore this mail: your "
+            "password stays as it is.</p>",
+        ),
+    },
+    {
+        "kind": "password_reset",
+        "language": "ko",
+        "subject": "StudyMate 비밀번호 재설정 코드: {{ code }}",
+        "text_body": "{{ name }}님, 안녕하세요.\n\nStudyMate 계정의 비밀번호 재설정 요청이 있었습니다. "
+        "앱에 아래 코드를 입력하고 새 비밀번호를 정해 주세요.\n\n{{ code }}\n\n코드는 {{ minutes }}분 "
+        "동안 유효합니다. 직접 요청하지 않으셨다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.",
+        "html_body": _html(
+            "비밀번호 재설정",
+            "<p>{{ name }}님, 안녕하세요.</p><p>StudyMate 계정의 비밀번호 재설정 요청이 있었습니다. "
+            "앱에 아래 코드를 입력하고 새 비밀번호를 정해 주세요.</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>코드는 {{ minutes }}분 동안 유효합니다. 직접 요청하지 않으셨다면 이 메일을 "
+            "무시하세요. 비밀번호는 바뀌지 않습니다.</p>",
+        ),
+    },
+    # --- email change: the code, to the new address
+    {
+        "kind": "email_change_code",
+        "language": "en",
+        "subject": "{{ code }} is your code to confirm this address",
+        "text_body": "Hi {{ name }},\n\nTo make this the email address of your StudyMate account, "
+        "enter this code in the app:\n\n{{ code }}\n\nIt works for {{ minutes }} minutes. If you "
+        "did not ask for this, ignore this mail.",
+        "html_body": _html(
+            "Confirm your new email address",
+            "<p>Hi {{ name }},</p><p>To make this the email address of your StudyMate account, "
+            "enter this code in the app:</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>It works for {{ minutes }} minutes. If you did not ask for this, ignore this "
+            "mail.</p>",
+        ),
+    },
+    {
+        "kind": "email_change_code",
+        "language": "ko",
+        "subject": "새 이메일 주소 확인 코드: {{ code }}",
+        "text_body": "{{ name }}님, 안녕하세요.\n\n이 주소를 StudyMate 계정의 이메일로 바꾸려면 앱에 "
+        "아래 코드를 입력해 주세요.\n\n{{ code }}\n\n코드는 {{ minutes }}분 동안 유효합니다. 직접 "
+        "요청하지 않으셨다면 이 메일을 무시하세요.",
+        "html_body": _html(
+            "새 이메일 주소를 확인해 주세요",
+            "<p>{{ name }}님, 안녕하세요.</p><p>이 주소를 StudyMate 계정의 이메일로 바꾸려면 앱에 "
+            "아래 코드를 입력해 주세요.</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>코드는 {{ minutes }}분 동안 유효합니다. 직접 요청하지 않으셨다면 이 메일을 "
+            "무시하세요.</p>",
+        ),
+    },
+    # --- email change: the notice, to the old address
+    {
+        "kind": "email_changed_notice",
+        "language": "en",
+        "subject": "The email address of your StudyMate account was changed",
+        "text_body": "Hi {{ name }},\n\nThe email address of your StudyMate account is now "
+        "{{ new_email }}; this address no longer signs in. If you did not make this change, "
+        "reply to this mail or contact support at once.",
+        "html_body": _html(
+            "Your email address was changed",
+            "<p>Hi {{ name }},</p><p>The email address of your StudyMate account is now "
+            "<strong>{{ new_email }}</strong>; this address no longer signs in.</p><p>If you did "
+            "not make this change, reply to this mail or contact support at once.</p>",
+        ),
+    },
+    {
+        "kind": "email_changed_notice",
+        "language": "ko",
+        "subject": "StudyMate 계정의 이메일 주소가 변경되었습니다",
+        "text_body": "{{ name }}님, 안녕하세요.\n\nStudyMate 계정의 이메일 주소가 {{ new_email }}(으)로 "
+        "변경되었습니다. 이제 이 주소로는 로그인할 수 없습니다. 직접 변경하지 않으셨다면 즉시 이 메일에 "
+        "회신하거나 고객센터에 연락해 주세요.",
+        "html_body": _html(
+            "이메일 주소가 변경되었습니다",
+            "<p>{{ name }}님, 안녕하세요.</p><p>StudyMate 계정의 이메일 주소가 "
+            "<strong>{{ new_email }}</strong>(으)로 변경되었습니다. 이제 이 주소로는 로그인할 수 "
+            "없습니다.</p><p>직접 변경하지 않으셨다면 즉시 이 메일에 회신하거나 고객센터에 연락해 "
+            "주세요.</p>",
+        ),
+    },
+    # --- account unlock
+    {
+        "kind": "account_unlock",
+        "language": "en",
+        "subject": "{{ code }} is your StudyMate unlock code",
+        "text_body": "Hi {{ name }},\n\nYour StudyMate account saw many failed sign-ins, so it "
+        "asks for a code with your password. Enter this code in the app:\n\n{{ code }}\n\nIt works "
+        "for {{ minutes }} minutes. If you were not signing in, someone may be guessing your "
+        "password: consider changing it.",
+        "html_body": _html(
+            "Unlock your account",
+            "<p>Hi {{ name }},</p><p>Your StudyMate account saw many failed sign-ins, so it asks "
+            "for a code with your password. Enter this code in the app:</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>It works for {{ minutes }} minutes. If you were not signing in, someone may be "
+            "guessing your password: consider changing it.</p>",
+        ),
+    },
+    {
+        "kind": "account_unlock",
+        "language": "ko",
+        "subject": "StudyMate 잠금 해제 코드: {{ code }}",
+        "text_body": "{{ name }}님, 안녕하세요.\n\nStudyMate 계정에 로그인 실패가 많아 비밀번호와 함께 "
+        "코드를 요청하고 있습니다. 앱에 아래 코드를 입력해 주세요.\n\n{{ code }}\n\n코드는 "
+        "{{ minutes }}분 동안 유효합니다. 로그인하려던 것이 아니라면 누군가 비밀번호를 추측하고 있을 "
+        "수 있으니 비밀번호 변경을 고려해 주세요.",
+        "html_body": _html(
+            "계정 잠금 해제",
+            "<p>{{ name }}님, 안녕하세요.</p><p>StudyMate 계정에 로그인 실패가 많아 비밀번호와 함께 "
+            "코드를 요청하고 있습니다. 앱에 아래 코드를 입력해 주세요.</p>"
+            '<p style="font-size:28px;letter-spacing:6px"><strong>{{ code }}</strong></p>'
+            "<p>코드는 {{ minutes }}분 동안 유효합니다. 로그인하려던 것이 아니라면 누군가 비밀번호를 "
+            "추측하고 있을 수 있으니 비밀번호 변경을 고려해 주세요.</p>",
+        ),
+    },
+    # --- account deletion scheduled
+    {
+        "kind": "account_deletion_scheduled",
+        "language": "en",
+        "subject": "Your StudyMate account will be deleted on {{ deletion_date }}",
+        "text_body": "Hi {{ name }},\n\nAs you asked, your StudyMate account is closed and will be "
+        "deleted for good on {{ deletion_date }}. Changed your mind? Sign in before then and "
+        "cancel the deletion in the app.",
+        "html_body": _html(
+            "Your account will be deleted",
+            "<p>Hi {{ name }},</p><p>As you asked, your StudyMate account is closed and will be "
+            "deleted for good on <strong>{{ deletion_date }}</strong>.</p><p>Changed your mind? "
+            "Sign in before then and cancel the deletion in the app.</p>",
+        ),
+    },
+    {
+        "kind": "account_deletion_scheduled",
+        "language": "ko",
+        "subject": "StudyMate 계정이 {{ deletion_date }}에 삭제됩니다",
+        "text_body": "{{ name }}님, 안녕하세요.\n\n요청하신 대로 StudyMate 계정이 닫혔으며 "
+        "{{ deletion_date }}에 완전히 삭제됩니다. 마음이 바뀌셨다면 그 전에 로그인해 앱에서 삭제를 "
+        "취소해 주세요.",
+        "html_body": _html(
+            "계정이 삭제될 예정입니다",
+            "<p>{{ name }}님, 안녕하세요.</p><p>요청하신 대로 StudyMate 계정이 닫혔으며 "
+            "<strong>{{ deletion_date }}</strong>에 완전히 삭제됩니다.</p><p>마음이 바뀌셨다면 그 "
+            "전에 로그인해 앱에서 삭제를 취소해 주세요.</p>",
+        ),
+    },
+    # --- account deleted
+    {
+        "kind": "account_deleted",
+        "language": "en",
+        "subject": "Your StudyMate account has been deleted",
+        "text_body": "Hi {{ name }},\n\nYour StudyMate account and what it held about you have "
+        "been deleted. Records the law requires us to keep (payments) no longer name you. Thank "
+        "you for studying with us.",
+        "html_body": _html(
+            "Your account has been deleted",
+            "<p>Hi {{ name }},</p><p>Your StudyMate account and what it held about you have been "
+            "deleted. Records the law requires us to keep (payments) no longer name you.</p>"
+            "<p>Thank you for studying with us.</p>",
+        ),
+    },
+    {
+        "kind": "account_deleted",
+        "language": "ko",
+        "subject": "StudyMate 계정이 삭제되었습니다",
+        "text_body": "{{ name }}님, 안녕하세요.\n\nStudyMate 계정과 계정에 담긴 정보가 삭제되었습니다. "
+        "법에 따라 보관해야 하는 기록(결제)은 더 이상 회원님을 식별하지 않습니다. 그동안 함께 공부해 "
+        "주셔서 감사합니다.",
+        "html_body": _html(
+            "계정이 삭제되었습니다",
+            "<p>{{ name }}님, 안녕하세요.</p><p>StudyMate 계정과 계정에 담긴 정보가 삭제되었습니다. "
+            "법에 따라 보관해야 하는 기록(결제)은 더 이상 회원님을 식별하지 않습니다.</p>"
+            "<p>그동안 함께 공부해 주셔서 감사합니다.</p>",
+        ),
+    },
+    # --- data export ready (may also go through `notify`: in-app words too)
+    {
+        "kind": "data_export_ready",
+        "language": "en",
+        "subject": "Your StudyMate data is ready to download",
+        "text_body": "Hi {{ name }},\n\nThe copy of your StudyMate data you asked for is ready. "
+        "Download it before {{ expires_at }}; the link stops working then.\n\n{{ download_url }}",
+        "html_body": _html(
+            "Your data is ready",
+            "<p>Hi {{ name }},</p><p>The copy of your StudyMate data you asked for is ready. "
+            "Download it before <strong>{{ expires_at }}</strong>; the link stops working "
+            'then.</p><p><a href="{{ download_url }}">Download your data</a></p>',
+        ),
+        "push_body": "Your data export is ready to download until {{ expires_at }}.",
+        "sms_body": "StudyMate: your data export is ready until {{ expires_at }}.",
+    },
+    {
+        "kind": "data_export_ready",
+        "language": "ko",
+        "subject": "StudyMate 데이터를 내려받을 수 있습니다",
+        "text_body": "{{ name }}님, 안녕하세요.\n\n요청하신 StudyMate 데이터 사본이 준비되었습니다. "
+        "{{ expires_at }} 전에 내려받아 주세요. 그 후에는 링크가 만료됩니다.\n\n{{ download_url }}",
+        "html_body": _html(
+            "데이터가 준비되었습니다",
+            "<p>{{ name }}님, 안녕하세요.</p><p>요청하신 StudyMate 데이터 사본이 준비되었습니다. "
+            "<strong>{{ expires_at }}</strong> 전에 내려받아 주세요. 그 후에는 링크가 "
+            '만료됩니다.</p><p><a href="{{ download_url }}">데이터 내려받기</a></p>',
+        ),
+        "push_body": "데이터 사본이 준비되었습니다. {{ expires_at }}까지 내려받을 수 있습니다.",
+        "sms_body": "StudyMate: 데이터 사본 준비 완료, {{ expires_at }}까지.",
+    },
+]
+
+# Every template the migrations seed (tests/conftest.py seeds the same list).
+ALL_TEMPLATES: list[dict[str, str]] = [*TEMPLATES, *ACCOUNT_TEMPLATES]

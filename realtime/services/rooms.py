@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services.verification import user_ensure_may
 from studymate_api.core.errors import ApplicationError, Conflict, ErrorCode, PermissionDenied
 from studymate_api.core.errors import validation_failed as field_error
 
@@ -125,8 +126,10 @@ def room_invite(*, inviter: User, room_id: int, email: str) -> None:
     a 403). The outcome is the same whether or not an account has that email, so inviting
     cannot be used to find out who has one: only an active learner who is not a member yet is
     told (RoomInvitation, `realtime.events`), with the room's id and, for a private room, its
-    invite code (what lets them in)."""
+    invite code (what lets them in). An account whose email is not verified may not invite
+    (403 `permission_denied`, ACCOUNTS_UNVERIFIED_MAY_NOT)."""
     room = room_get_for_member(user=inviter, room_id=room_id)
+    user_ensure_may(user=inviter, action="invite")  # after the room check: others' rooms 404
     address = email.strip()
     if address.lower() == inviter.email.strip().lower():
         raise field_error("email", _("You are already in this room."))

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Field, Max, QuerySet
+from django.db.models import Field, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +22,7 @@ from .stats import APPEND_RETRIES, EVENTS_RECORDED
 from .subscribers import subscribers
 from .tasks import schedule_publish
 
-__all__ = ["Actor", "aggregate_events", "aggregate_version", "record_event"]
+__all__ = ["Actor", "aggregate_events", "aggregate_version", "events_forget_user", "record_event"]
 
 # Whoever causes an event: a signed-in user, an anonymous visitor, or the system (None).
 Actor: TypeAlias = AbstractBaseUser | AnonymousUser | None
@@ -180,3 +180,27 @@ def _version_conflict(fields: dict[str, Any], expected: int, actual: int) -> Con
 
 def _stream(fields: dict[str, Any]) -> str:
     return f"{fields['aggregate_type']}:{fields['aggregate_id']}"
+
+
+# Payload keys that name a user by id (the producers' payload types: `user_id`, the subject's
+# `created_by`, an invitation's `inviter_id`).
+_USER_KEYS = ("user_id", "created_by", "inviter_id")
+
+
+def events_forget_user(*, user_id: int) -> int:
+    """The one change the event store allows besides the outbox columns: when a person's
+    account is erased, the events about them keep their type, aggregate and times, and lose
+    their payload and metadata (which name the person, what they wrote and where from). Events
+    about them still owed to subscribers are marked published: there is nobody left to react
+    for. Returns how many events were emptied; running it again finds them empty.
+
+    "About them": recorded by them, on their `user` aggregate, or naming them in a payload key
+    of `_USER_KEYS`. Call it last in the erasure, after every subscriber has had the erasure
+    event (it empties that one too)."""
+    about = Q(user_id=user_id) | Q(aggregate_type="user", aggregate_id=str(user_id))
+    for key in _USER_KEYS:
+        about |= Q(**{f"payload__{key}": user_id})
+    events = DomainEvent.objects.filter(about).exclude(payload={"erased": True}, metadata={})
+    events.filter(published_at__isnull=True).update(published_at=timezone.now())
+    # The queryset's own `update` refuses these columns (append-only): this is the exception.
+    return QuerySet.update(events, payload={"erased": True}, metadata={}, user=None)

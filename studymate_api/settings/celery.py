@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from .accounts import (
+    ACCOUNTS_CODES_BEAT_SCHEDULE,
+    ACCOUNTS_DATA_EXPORT_BEAT_SCHEDULE,
+    ACCOUNTS_DELETION_BEAT_SCHEDULE,
+    ACCOUNTS_SIGN_INS_BEAT_SCHEDULE,
+)
 from .cache import REDIS_URL
 from .environment import read_bool, read_int
 from .notifications import NOTIFICATIONS_BEAT_SCHEDULE
@@ -59,6 +65,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "realtime.sweep_learning_sessions",
         "schedule": 60.0,
     },
+    **ACCOUNTS_CODES_BEAT_SCHEDULE,
+    **ACCOUNTS_SIGN_INS_BEAT_SCHEDULE,
+    **ACCOUNTS_DELETION_BEAT_SCHEDULE,
+    **ACCOUNTS_DATA_EXPORT_BEAT_SCHEDULE,
     **CQRS_BEAT_SCHEDULE,
     **IDEMPOTENCY_BEAT_SCHEDULE,
     **METRICS_BEAT_SCHEDULE,

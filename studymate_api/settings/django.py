@@ -41,6 +41,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
+    # The sign-in providers (settings.accounts SOCIALACCOUNT_PROVIDERS): Google and Apple are
+    # OpenID Connect apps, so their own allauth providers stay out (they would claim the ids).
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
     "corsheaders",
     "channels",
     "django_prometheus",
@@ -130,6 +135,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Without collectstatic (the embedded default) WhiteNoise serves straight from the finders.
 WHITENOISE_USE_FINDERS = read_bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
+# Files the platform writes (data exports): MEDIA_ROOT on the file system, which the web and
+# worker processes must share (docker-compose.yml mounts one volume into both). Never served
+# from MEDIA_URL: every file goes out through a view that checks its signed, expiring link.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -30,7 +30,19 @@ REST_FRAMEWORK = {
         "user": read_rate("THROTTLE_USER_RATE", default="600/min"),
         "login": read_rate("THROTTLE_LOGIN_RATE", default="20/min"),
         "register": read_rate("THROTTLE_REGISTER_RATE", default="10/min"),
+        "mfa": read_rate("THROTTLE_MFA_RATE", default="30/min"),
         "room_invite": read_rate("THROTTLE_ROOM_INVITE_RATE", default="30/hour"),
+        # Mailed codes (accounts.apis.verification): sends per account, per client and per
+        # address; codes tried per client.
+        "email_verify_resend": read_rate("THROTTLE_EMAIL_VERIFY_RESEND_RATE", default="5/hour"),
+        "email_change": read_rate("THROTTLE_EMAIL_CHANGE_RATE", default="5/hour"),
+        "password_reset": read_rate("THROTTLE_PASSWORD_RESET_RATE", default="10/hour"),
+        "password_reset_address": read_rate(
+            "THROTTLE_PASSWORD_RESET_ADDRESS_RATE", default="5/hour"
+        ),
+        "code_confirm": read_rate("THROTTLE_CODE_CONFIRM_RATE", default="30/hour"),
+        # Account deletion requests per account (each checks the password).
+        "account_delete": read_rate("THROTTLE_ACCOUNT_DELETE_RATE", default="10/hour"),
     },
     "NUM_PROXIES": None,
     "EXCEPTION_HANDLER": "studymate_api.core.exception_handler.render_exception",

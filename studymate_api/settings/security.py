@@ -24,14 +24,17 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-# django-axes: five failures lock the account (not the IP) for fifteen minutes, and the lock
-# holds even against the right password until it expires or an admin unlocks the account.
+# django-axes: five failures for one account from one address lock that address out of that
+# account for fifteen minutes, even with the right password, until it expires or an admin
+# unlocks the account; other addresses carry on (accounts.lockout: Retry-After, and the unlock
+# code when many addresses attack one account).
 AXES_FAILURE_LIMIT = read_int("AXES_FAILURE_LIMIT", default=5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=read_int("AXES_COOLOFF_MINUTES", default=15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# Lockout is per account by design; per-address limits are the login throttle's job (drf.py).
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per-address limits across accounts are the login throttle's job (drf.py).
 AXES_USERNAME_FORM_FIELD = "email"
+# The account the attempt names, normalized, from our login ("email") or the admin's ("username").
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"

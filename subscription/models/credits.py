@@ -34,8 +34,13 @@ class CreditBalance(models.Model):
 
 
 class CreditLedger(models.Model):
+    # Kept, without the link, after the learner's account is erased (as payments are).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
     )
     delta = models.IntegerField()
     reason = models.CharField(max_length=32, choices=CreditReason.choices)

@@ -35,8 +35,14 @@ class Payment(models.Model):
     session (each unique when set); `credits_granted`/`credits_reversed` are the top-up's
     credits given and taken back after refunds."""
 
+    # Kept after the learner's account is erased (tax and commerce law): the link is emptied,
+    # nothing else here names the person (`services.erasure`).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
     )
     kind = models.CharField(
         max_length=20, choices=PaymentKind.choices, default=PaymentKind.SUBSCRIPTION

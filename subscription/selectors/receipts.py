@@ -23,7 +23,12 @@ def receipt_build(*, payment: Payment) -> dict[str, Any]:
         ),
         "status": payment.status,
         "paid_at": payment.paid_at,
-        "billed_to": {"name": user.get_full_name() or user.username, "email": user.email},
+        # An erased learner's kept payment names nobody.
+        "billed_to": (
+            {"name": user.get_full_name() or user.username, "email": user.email}
+            if user is not None
+            else {"name": "", "email": ""}
+        ),
         "plan": payment.plan.name if payment.plan else "",
         "credit_pack": payment.credit_pack.name if payment.credit_pack else "",
         "credits": payment.credits_granted,

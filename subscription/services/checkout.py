@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services.verification import user_ensure_may
 from studymate_api.core.errors import Conflict, validation_failed
 from studymate_api.metrics import track_event
 
@@ -57,6 +58,7 @@ def customer_ensure(*, user: User, client: stripe.StripeClient) -> str:
 
 
 def checkout_create(*, user: User, plan_id: int, promo_code: str = "") -> CheckoutSession:
+    user_ensure_may(user=user, action="pay")  # 403 until the email is verified
     client = stripe_client()
     plan = _purchasable(plan_id)
     if subscription_current(user=user) is not None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services.verification import user_ensure_may
 from studymate_api.core.errors import validation_failed
 from studymate_api.metrics import track_event
 
@@ -40,6 +41,7 @@ def top_up_metadata(*, user: User, pack: CreditPack) -> dict[str, str]:
 
 
 def top_up_checkout_create(*, user: User, pack_id: int) -> CheckoutSession:
+    user_ensure_may(user=user, action="pay")  # 403 until the email is verified
     client = stripe_client()
     pack = pack_get_purchasable(pack_id=pack_id)
     if not pack.stripe_price_id:

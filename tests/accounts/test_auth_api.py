@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import LoginHistory, User
-from tests.conftest import login_tokens
+from tests.conftest import admin_signed_in, login_tokens
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +164,7 @@ class TestLockout:
         self._fail(api_client, user.email, 5)
         staff = UserFactory.create(is_staff=True, is_superuser=True)
         admin = APIClient()
-        admin.force_login(staff)
+        admin_signed_in(admin, staff)
         response = admin.post(
             "/admin/accounts/user/",
             {"action": "unlock_accounts", "_selected_action": [user.pk]},

@@ -73,6 +73,7 @@ class TestProfile:
     def test_fields_outside_the_profile_are_refused_and_nothing_changes(
         self, auth_client, user, body
     ):
+        User.objects.filter(pk=user.pk).update(email_verified=False)
         response = auth_client.patch(PROFILE, body)
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "validation_error"

@@ -42,7 +42,13 @@ def generate_python_client(dest: Path, document: bytes | None = None) -> Path:
     package = dest / PACKAGE
     config = Config.from_sources(
         # No formatting hooks: they would need ruff on PATH and change nothing that runs.
-        ConfigFile(post_hooks=[], project_name_override=PACKAGE, package_name_override=PACKAGE),
+        ConfigFile(
+            post_hooks=[],
+            project_name_override=PACKAGE,
+            package_name_override=PACKAGE,
+            # The generator knows binary bodies only as octet-stream; the data export is a zip.
+            content_type_overrides={"application/zip": "application/octet-stream"},
+        ),
         MetaType.NONE,
         document_source=source,
         file_encoding="utf-8",

@@ -57,6 +57,7 @@ IDEMPOTENT_POSTS = {
     "/api/study/realtime/learning/start_session/",
     "/api/study/realtime/rooms/",
     "/api/study/realtime/rooms/<int:room_id>/invite/",
+    "/api/auth/account/export/",
 }
 
 

@@ -92,7 +92,10 @@ def test_services_start_after_their_dependencies_are_healthy(compose: dict[str, 
 
 
 def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data"}
+    assert set(compose["volumes"]) == {"media", "postgres-data", "redis-data"}
+    # The worker writes the files (data exports) that web serves: one volume, both mount it.
+    for name in ("web", "worker"):
+        assert "media:/app/media" in compose["services"][name]["volumes"], name
     assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
     assert "redis-data:/data" in compose["services"]["redis"]["volumes"]
 

@@ -124,6 +124,6 @@ def test_five_failures_lock_the_account_even_for_the_right_password(api: httpx.C
 
     right = {"email": account["email"], "password": account["password"]}
     assert_error(api.post("/api/auth/login/", json=right), 403, "account_locked")
-    # The lock is per account, not per address: another learner still signs in from here.
+    # The lock is per account and address: another learner still signs in from here.
     other = {"email": bystander["email"], "password": bystander["password"]}
     assert api.post("/api/auth/login/", json=other).status_code == 200

@@ -27,9 +27,8 @@ from celery import current_app
 
 from tests.e2e.conftest import e2e_database_url  # noqa: F401 - the fixture
 from tests.e2e.harness import PROJECT_DIR, WORKER_READY_MARKER, run_manage, server_env
+from tests.mailserver import _free_port
 from tests.standins.fcm_api import FCMStandin
-
-from .conftest import _free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.services import account_mail
+from notifications.services.account_mail import AccountMail
 from personalization.selectors.adaptive import LearnerModelPredictor
 from quiz.services import Candidate, success_predictor_port
 from studymate_api.ai import AITask, credits_port
@@ -29,12 +31,14 @@ def _keep_predictor() -> Iterator[None]:
 
 
 def test_the_ports_are_few_and_listed() -> None:
-    assert [port.name for port in declared_ports()] == ["ai.credits", "quiz.success_predictor"]
+    names = [port.name for port in declared_ports()]
+    assert names == ["accounts.mail", "ai.credits", "quiz.success_predictor"]
 
 
 def test_the_providing_apps_registered_at_start() -> None:
     assert credits_port.get() is reserve_ai_credits  # BILLING_CREDITS_ENABLED by default
     assert isinstance(success_predictor_port.get(), LearnerModelPredictor)
+    assert isinstance(account_mail.get(), AccountMail)
 
 
 @pytest.mark.usefixtures("_keep_predictor")

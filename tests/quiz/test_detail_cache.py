@@ -13,6 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from quiz import selectors
 from quiz.models import Question
 from quiz.serializers import QuizOutputSerializer
+from tests.conftest import admin_signed_in
 from tests.factories import UserFactory
 
 from .conftest import QUESTIONS, QUIZZES, quiz_url
@@ -236,7 +237,7 @@ class TestAdminWrites:
     @pytest.fixture
     def admin(self):
         client = Client()
-        client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+        admin_signed_in(client, UserFactory.create(is_staff=True, is_superuser=True))
         return client
 
     def test_a_quiz_made_private_in_the_admin_is_hidden_at_once(

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from studymate_api.asgi import application
-from tests.conftest import login_tokens
+from tests.conftest import admin_signed_in, login_tokens
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.realtime.asyncapi import CheckedCommunicator
 from tests.realtime.credentials_support import admin_change_data, assert_open, short_lived_token
@@ -204,7 +204,7 @@ def test_a_password_change_closes_every_socket_of_the_user(user, other_user):
 @pytest.fixture
 def superuser_client() -> Client:
     client = Client()
-    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    admin_signed_in(client, UserFactory.create(is_staff=True, is_superuser=True))
     return client
 
 

@@ -17,7 +17,7 @@ from accounts.models import User
 from study.models import Subject
 from studymate_api.asgi import application as asgi_application
 from subscription.models import Payment
-from tests.conftest import login_tokens
+from tests.conftest import admin_signed_in, login_tokens
 from tests.factories import UserFactory
 from tests.realtime.learning_support import learning_socket, next_event
 from tests.realtime.room_support import reset_channel_layers
@@ -119,7 +119,7 @@ def test_script_and_sql_text_is_stored_and_returned_verbatim(client: APIClient, 
 def staff_client(db: Any) -> Client:
     admin = UserFactory.create(is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(admin)
+    admin_signed_in(client, admin)
     return client
 
 

@@ -7,6 +7,7 @@ from django.test import Client
 
 from study import services
 from study.models import StudySummary
+from tests.conftest import admin_signed_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client_logged_in() -> Client:
     client = Client()
-    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    admin_signed_in(client, UserFactory.create(is_staff=True, is_superuser=True))
     return client
 
 

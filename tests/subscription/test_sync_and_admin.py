@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from subscription.models import CreditLedger, CreditPack, Discount, SubscriptionPlan
 from subscription.services.discounts import discount_mirror_to_stripe
+from tests.conftest import admin_signed_in
 from tests.standins.stripe_api import decode_form
 
 
@@ -106,7 +107,7 @@ def admin_client(client, django_user_model):
     admin = django_user_model.objects.create_superuser(
         email="admin@example.com", username="admin", password="Admin-Pass-123!"
     )
-    client.force_login(admin)
+    admin_signed_in(client, admin)
     client.admin = admin
     return client
 

@@ -64,10 +64,11 @@ def _refunded_share(payment: Payment, refunded: int) -> int:
 
 def _take_back_credits(payment: Payment, before: int, after: int) -> int:
     owed = _refunded_share(payment, after) - _refunded_share(payment, before)
-    if owed <= 0:
+    learner = payment.user
+    if owed <= 0 or learner is None:  # an erased learner's credits went with the account
         return 0
     entry = credits_take_back(
-        user=payment.user,
+        user=learner,
         amount=owed,
         reason=CreditReason.TOP_UP_REFUND,
         idempotency_key=f"topup:{payment.stripe_checkout_session_id}:refund:{after}",
