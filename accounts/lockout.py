@@ -36,7 +36,7 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Case, IntegerField, Max, Q, Sum, Value, When
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,11 +137,17 @@ def lockout_username(request: HttpRequest, credentials: Mapping[str, Any] | None
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None = None, *args: Any
-) -> HttpResponse:
+    request: HttpRequest, original_response: object = None, *args: Any
+) -> HttpResponseBase:
     """AXES_LOCKOUT_CALLABLE: AxesMiddleware calls it when a request has been locked out. Our
     endpoints have already answered 403 `account_locked` with `Retry-After` (kept as it is);
-    anything else axes refused (the admin's login form) gets the envelope here."""
+    anything else axes refused (the admin's login form) gets the envelope here.
+
+    Under ASGI, AxesMiddleware calls it as `(request, credentials)`: the second argument is then
+    the credentials, not a response, and the answer is made here from the lock's state, the
+    same 403 as the endpoint's."""
+    if not isinstance(original_response, HttpResponseBase):
+        original_response = None
     if original_response is not None and original_response.status_code == AccountLocked.http_status:
         return original_response
     credentials = getattr(request, "axes_credentials", None) or {}

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -122,6 +124,25 @@ def test_the_failure_that_locks_answers_with_retry_after(user):
     response = login(user.email, WRONG, ip=STRANGER)
     assert response.status_code == 403
     assert COOL_OFF - 2 <= retry_after(response) <= COOL_OFF
+
+
+def test_under_asgi_the_lock_answers_the_same(user):
+    """Through the ASGI handler, where AxesMiddleware runs its async path and hands the lockout
+    callable the credentials instead of the endpoint's response."""
+    client = AsyncClient()
+    body = {"email": user.email, "password": WRONG}
+
+    def post() -> Any:
+        return async_to_sync(client.post)(
+            LOGIN, body, content_type="application/json", REMOTE_ADDR=STRANGER
+        )
+
+    assert [post().status_code for _ in range(4)] == [401] * 4
+    response = post()
+    assert response.status_code == 403, response.content
+    assert error_of(response)["code"] == "account_locked"
+    assert COOL_OFF - 2 <= retry_after(response) <= COOL_OFF
+    assert login(user.email, DEFAULT_PASSWORD, ip=OWNER).status_code == 200
 
 
 def test_unknown_addresses_lock_the_same_way():
