@@ -100,12 +100,26 @@ def knowledge_from_answer(event: DomainEvent) -> None:
     difficulty; a wrong one also becomes a review card. In the delivery itself: no task.
 
     An adaptive attempt's answers, essays and the owner's grades come one AnswerGraded each; a
-    fixed attempt's automatic grades come all at once with its QuizCompleted (`quiz.events`),
-    which says what the model needs of each (no query to read them).
+    fixed attempt's automatic grades come all at once with its QuizCompleted (`quiz.events`);
+    both say what the model needs of each answer (no query to read them).
     A finished adaptive attempt (and an event recorded before QuizCompleted listed them) has
     none left to tell."""
     if event.event_type == ANSWER_GRADED.name:
-        knowledge_update_from_answer(answer_id=ANSWER_GRADED.payload_of(event)["answer_id"])
+        graded = ANSWER_GRADED.payload_of(event)
+        correct = graded.get("correct")
+        if correct is None:  # recorded before the payload told the grade
+            knowledge_update_from_answer(answer_id=graded["answer_id"])
+            return
+        answer = GradedAnswer(
+            answer_id=graded["answer_id"],
+            user_id=graded["user_id"],
+            question_id=graded["question_id"],
+            subject_id=graded.get("subject_id"),
+            skills=answer_skills(graded.get("topics", []), graded.get("subject_name")),
+            authored_difficulty=graded.get("difficulty", ""),
+            correct=correct,
+        )
+        knowledge_update_from_answers([answer])
         return
     knowledge_update_from_answers(_graded_answers(QUIZ_COMPLETED.payload_of(event)))
 

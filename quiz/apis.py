@@ -417,8 +417,9 @@ class AttemptFinishApi(APIView):
         finished already.
         """
         user = _user(request)
-        attempt = services.attempt_finish(user=user, attempt_id=attempt_id)
-        return Response(AttemptOutputSerializer(selectors.attempt_row(attempt)).data)
+        finished = services.attempt_finish(user=user, attempt_id=attempt_id)
+        row = selectors.attempt_row(finished.attempt, answers=finished.answers)
+        return Response(AttemptOutputSerializer(row).data)
 
 
 class AnswerGradeApi(APIView):

@@ -18,7 +18,7 @@ study progress without a StudyTimeLogged of its own.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from studymate_api.cqrs import EventType
 
@@ -33,6 +33,14 @@ class AnswerGradedPayload(TypedDict):
     question_id: int
     # What consumers filter on without a query (notifications care about essays only).
     question_type: str
+    # The grade, the question's topic tags and authored difficulty and the quiz's subject, as
+    # the learner model reads them (no query). Events recorded before these were added lack
+    # them: a consumer then reads the answer.
+    correct: NotRequired[bool]
+    topics: NotRequired[list[str]]
+    difficulty: NotRequired[str]
+    subject_id: NotRequired[int | None]
+    subject_name: NotRequired[str | None]
 
 
 class GradedAnswerPayload(TypedDict):

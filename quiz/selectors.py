@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -532,14 +532,22 @@ def attempt_question_row(question: Question, choices: list[Choice]) -> dict[str,
     }
 
 
-def attempt_row(attempt: QuizAttempt, *, with_result: bool = True) -> dict[str, Any]:
-    """An adaptive attempt lists only the questions it served (answered), in answer order."""
+def attempt_row(
+    attempt: QuizAttempt,
+    *,
+    with_result: bool = True,
+    answers: Sequence[UserAnswer] | None = None,
+) -> dict[str, Any]:
+    """An adaptive attempt lists only the questions it served (answered), in answer order.
+    `answers`: the attempt's answers with their questions in answer order, when the caller has
+    just read them (a finish); otherwise they are read here."""
     adaptive = attempt.mode == AttemptMode.ADAPTIVE
-    answers = (
-        list(UserAnswer.objects.filter(attempt=attempt).select_related("question").order_by("id"))
-        if with_result
-        else []
-    )
+    if not with_result:
+        answers = []
+    elif answers is None:
+        answers = list(
+            UserAnswer.objects.filter(attempt=attempt).select_related("question").order_by("id")
+        )
     # The answered questions come with their answers: a finished attempt is two queries.
     known = {a.question_id: a.question for a in answers}
     drawn = attempt_questions(attempt, known=known) if answers or not adaptive else []

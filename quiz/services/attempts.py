@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
@@ -127,7 +127,7 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
 
                 transaction.on_commit(lambda: grade_essay.delay(answer_id))
             elif is_adaptive(attempt):
-                answer_graded_record(user_answer, question=question, user_id=user.pk, first=True)
+                answer_graded_record(user_answer, question=question, attempt=attempt, first=True)
     except IntegrityError:
         raise Conflict(_("This question has already been answered.")) from None
     return user_answer
@@ -152,20 +152,26 @@ def _question_to_answer(attempt: QuizAttempt, question_id: int) -> Question:
 
 
 def answer_graded_record(
-    answer: UserAnswer, *, question: Question, user_id: int, first: bool = False
+    answer: UserAnswer, *, question: Question, attempt: QuizAttempt, first: bool = False
 ) -> None:
     """Every grade an answer receives (automatic, AI or the owner's) is an AnswerGraded event,
     recorded in the grade's transaction (`quiz.events`); who reacts is not quiz's business.
-    `first`: the answer was created in this transaction, so its stream is new (the append
-    takes no lock)."""
+    `attempt` comes with its quiz and the quiz's subject. `first`: the answer was created in
+    this transaction, so its stream is new (the append takes no lock)."""
+    subject = attempt.quiz.subject
     ANSWER_GRADED.record(
         aggregate_id=answer.pk,
         payload={
             "answer_id": answer.pk,
             "attempt_id": answer.attempt_id,
-            "user_id": user_id,
+            "user_id": attempt.user_id,
             "question_id": question.pk,
             "question_type": question.question_type,
+            "correct": bool(answer.is_correct),
+            "topics": _tags(question.topics),
+            "difficulty": question.difficulty,
+            "subject_id": attempt.quiz.subject_id,
+            "subject_name": subject.name if subject else None,
         },
         expected_version=0 if first else None,
     )
@@ -180,7 +186,7 @@ def _check_adaptive_room(attempt: QuizAttempt) -> None:
 def _locked_attempt(user: User, attempt_id: int) -> QuizAttempt:
     attempt = (
         QuizAttempt.objects.select_for_update(of=("self",))
-        .select_related("quiz")
+        .select_related("quiz__subject")
         .filter(user=user, pk=attempt_id)
         .first()
     )
@@ -263,7 +269,14 @@ def _feedback(grade: grading.Grade, points: float) -> str:
 # --- finishing ----------------------------------------------------------------------------------
 
 
-def attempt_finish(*, user: User, attempt_id: int) -> QuizAttempt:
+class FinishedAttempt(NamedTuple):
+    attempt: QuizAttempt
+    # Its answers, in answer order, each with its question: the answer to the finish shows
+    # them (`selectors.attempt_row(..., answers=)`), so they are read once.
+    answers: list[UserAnswer]
+
+
+def attempt_finish(*, user: User, attempt_id: int) -> FinishedAttempt:
     """Scores the attempt (essays still grading count 0 until graded; their grade updates the
     totals), logs the time as study progress in the quiz's subject and records QuizCompleted,
     all in one transaction. A second finish is 409."""
@@ -272,41 +285,51 @@ def attempt_finish(*, user: User, attempt_id: int) -> QuizAttempt:
         if attempt.finished_at is not None:
             raise Conflict(_("This attempt is already finished."))
         attempt.finished_at = timezone.now()
-        answers = _scored_answers(attempt)
-        _rescore(attempt, answers)
+        answers = _answers_with_questions(attempt)
+        scored = _scored(answers)
+        _rescore(attempt, scored)
         _log_progress(user, attempt)
-        _record_completed(user, attempt, answers)
+        _record_completed(user, attempt, scored)
         payload = {"quiz_id": attempt.quiz_id, "percentage": attempt.percentage}
         transaction.on_commit(lambda: track_event("quiz_completed", user=user, **payload))
-    return attempt
+    return FinishedAttempt(attempt, answers)
 
 
 def attempt_rescore(attempt: QuizAttempt) -> None:
     """Totals from the answers; saves the attempt. An adaptive attempt's maximum is the points
     of the questions it served."""
-    _rescore(attempt, _scored_answers(attempt))
+    _rescore(attempt, _scored(_answers_with_questions(attempt)))
 
 
-def _scored_answers(attempt: QuizAttempt) -> list[dict[str, Any]]:
-    """Every answer with what the totals, the essay count and QuizCompleted's graded answers
-    need of it and its question: one query."""
-    rows = (
+def _answers_with_questions(attempt: QuizAttempt) -> list[UserAnswer]:
+    """Every answer with its question (and the question's quiz and subject): one query."""
+    return list(
         UserAnswer.objects.filter(attempt=attempt)
+        .select_related("question__quiz__subject")
         .order_by("id")
-        .values(
-            "id",
-            "question_id",
-            "score",
-            "status",
-            "is_correct",
-            "question__points",
-            "question__question_type",
-            "question__topics",
-            "question__difficulty",
-            "question__quiz__subject__name",
-        )
     )
-    return [dict(row) for row in rows]
+
+
+def _scored(answers: list[UserAnswer]) -> list[dict[str, Any]]:
+    """What the totals, the essay count and QuizCompleted's graded answers need of each answer
+    and its question."""
+    return [
+        {
+            "id": answer.pk,
+            "question_id": answer.question_id,
+            "score": answer.score,
+            "status": answer.status,
+            "is_correct": answer.is_correct,
+            "question__points": answer.question.points,
+            "question__question_type": answer.question.question_type,
+            "question__topics": answer.question.topics,
+            "question__difficulty": answer.question.difficulty,
+            "question__quiz__subject__name": (
+                answer.question.quiz.subject.name if answer.question.quiz.subject else None
+            ),
+        }
+        for answer in answers
+    ]
 
 
 def _rescore(attempt: QuizAttempt, answers: list[dict[str, Any]]) -> None:

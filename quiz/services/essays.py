@@ -51,7 +51,7 @@ def essay_grade(*, answer_id: int) -> UserAnswer | None:
     the answer's row lock after checking that again (the model is called outside any
     transaction). Returns None when there was nothing to do."""
     answer = (
-        UserAnswer.objects.select_related("question", "attempt__user", "attempt__quiz")
+        UserAnswer.objects.select_related("question", "attempt__user", "attempt__quiz__subject")
         .filter(pk=answer_id, status=AnswerStatus.GRADING)
         .first()
     )
@@ -72,7 +72,7 @@ def essay_grade(*, answer_id: int) -> UserAnswer | None:
             return None
         _apply(locked, answer, grade)
         if locked.status == AnswerStatus.GRADED:
-            answer_graded_record(locked, question=answer.question, user_id=answer.attempt.user_id)
+            answer_graded_record(locked, question=answer.question, attempt=answer.attempt)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return locked
@@ -120,7 +120,7 @@ def answer_grade_manual(*, user: User, answer_id: int, score: float, feedback: s
     with transaction.atomic():
         answer = (
             UserAnswer.objects.select_for_update(of=("self",))
-            .select_related("question", "attempt__quiz")
+            .select_related("question", "attempt__quiz__subject")
             .filter(pk=answer_id, question__quiz__owner=user)
             .first()
         )
@@ -138,7 +138,7 @@ def answer_grade_manual(*, user: User, answer_id: int, score: float, feedback: s
         answer.save(
             update_fields=["score", "is_correct", "feedback", "graded_by", "graded_at", "status"]
         )
-        answer_graded_record(answer, question=answer.question, user_id=answer.attempt.user_id)
+        answer_graded_record(answer, question=answer.question, attempt=answer.attempt)
         if answer.attempt.finished_at is not None:
             attempt_rescore(answer.attempt)
     return answer

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from study import services
 from study.models import StudyLog, StudyProgress
+from study.selectors import user_timezone
 from study.serializers import ProgressOutputSerializer
 from studymate_api.core.errors import ValidationFailed
 
@@ -108,8 +109,12 @@ class TestStreaks:
         assert auth_client.get(PROGRESS).json()["results"][0]["streak_days"] == 3
 
     def test_two_logs_on_one_day_count_once(self, user, subject):
-        log(user, subject, when=days_ago(1))
-        progress = log(user, subject, when=days_ago(1) + datetime.timedelta(minutes=1))
+        # Midday yesterday in the learner's time zone: a minute later is the same local day
+        # whenever the test runs (just before local midnight too).
+        zone = user_timezone(user)
+        noon = timezone.localtime(days_ago(1), zone).replace(hour=12, minute=0)
+        log(user, subject, when=noon)
+        progress = log(user, subject, when=noon + datetime.timedelta(minutes=1))
         assert progress.streak_days == 1
 
     def test_a_missed_day_starts_again(self, user, subject):
