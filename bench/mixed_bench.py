@@ -115,6 +115,7 @@ class Sample:
     latency_ms: float
     ok: bool
     detail: str = ""
+    finished: float = 0.0  # time.perf_counter() when the answer (or the failure) came
 
 
 @dataclass
@@ -328,7 +329,8 @@ class Generator:
             ok, detail = False, f"{type(error).__name__}: {error}"[:200]
         finally:
             self.in_flight -= 1
-        self.samples.append(Sample(op, (time.perf_counter() - due) * 1000, ok, detail))
+        now = time.perf_counter()
+        self.samples.append(Sample(op, (now - due) * 1000, ok, detail, now))
 
     def _operation(self, name: str) -> tuple[str, Awaitable[Any]]:
         """The request of operation `name` for a random learner: (label, awaitable)."""
@@ -457,8 +459,15 @@ class Generator:
         after = _cpu_snapshot(self.platform)
         summaries = await self.in_db(_summary_counts, summaries_from)
         wall = end - start
+        # The rate achieved: every request sent, over the time until the last judged answer
+        # came (the ops reported apart, a remote provider's seconds-long quiz generation, would
+        # otherwise stretch the phase and halve the rate of a short one).
+        judged = [s.finished for s in self.samples if s.op not in self.apart]
+        served = max(seconds, max(judged, default=end) - start)
         ws_latencies, ws_errors = self.ws.window(start, start + seconds, 5.0)
-        return self._row(label, rate, wall, before, after, lags, summaries, ws_latencies, ws_errors)
+        row = self._row(label, rate, wall, before, after, lags, summaries, ws_latencies, ws_errors)
+        row.rps = len(self.samples) / served
+        return row
 
     def _row(
         self,
