@@ -95,9 +95,10 @@ class LoginApi(APIView):
         POST /api/auth/account/delete/cancel/ until that succeeds.
         """
         data = validated(LoginInputSerializer, request.data)
-        user = services.user_login(request=request._request, **data)
-        if (challenge := mfa_challenge(request, user)) is not None:
-            return challenge
+        signed_in = services.user_login(request=request._request, **data)
+        user = signed_in.user
+        if signed_in.second_factor_due:
+            return mfa_challenge(request, user)
         return Response({**_auth_payload(user, request), **deletion.pending_sign_in_fields(user)})
 
 

@@ -241,11 +241,9 @@ class LoginMfaApi(APIView):
         return Response({**_auth_payload(user, request), **pending_sign_in_fields(user)})
 
 
-def mfa_challenge(request: Request, user: User) -> Response | None:
+def mfa_challenge(request: Request, user: User) -> Response:
     """The login's answer when `user` has TOTP on: a token for the second step instead of the
-    token pair; None when the password is enough."""
-    if not mfa.mfa_enabled(user=user):
-        return None
+    token pair."""
     token = mfa.mfa_login_begin(request=request._request, user=user)
     payload = {"mfa_required": True, "mfa_token": token}
     return Response(MfaChallengeOutputSerializer(payload).data)

@@ -196,8 +196,8 @@ class SocialSignInApi(APIView):
         """
         data = validated(SocialSignInInputSerializer, request.data)
         result = social_sign_in(request=request._request, provider=SocialProvider(provider), **data)
-        if (challenge := mfa_challenge(request, result.user)) is not None:
-            return challenge
+        if result.second_factor_due:
+            return mfa_challenge(request, result.user)
         payload = {**_auth_payload(result.user, request), "created": result.created}
         return Response({**payload, **deletion.pending_sign_in_fields(result.user)})
 

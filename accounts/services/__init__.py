@@ -8,7 +8,7 @@ closes the sockets that no longer hold (`realtime.subscribers`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth import authenticate, password_validation
@@ -53,6 +53,7 @@ from ..tokens import (
     sign_in_revoked,
     token_sid,
 )
+from .mfa import mfa_enabled
 from .sessions import (
     account_unlock_code_send,
     account_unlock_with_code,
@@ -123,9 +124,16 @@ def _check_password(password: str, *, user: User, field: str) -> None:
 # --- login and lockout ------------------------------------------------------------------------
 
 
+class PasswordSignIn(NamedTuple):
+    user: User
+    # Two-factor authentication is on: the sign-in completes at the second step
+    # (`mfa.mfa_login_complete`), which the client needs an `mfa_token` for.
+    second_factor_due: bool
+
+
 def user_login(
     *, request: HttpRequest, email: str, password: str, unlock_code: str | None = None
-) -> User:
+) -> PasswordSignIn:
     """Checks the lock first (`accounts.lockout`): a client locked out of the account is refused
     even with the right password, with `Retry-After`; other clients are not.
 
@@ -135,7 +143,8 @@ def user_login(
     one lifts every lock on the account, then the login goes on as usual.
 
     Failures are counted by django-axes through Django's `user_login_failed` signal; a success
-    sends `user_logged_in`, which resets the client's count and stamps `last_login`.
+    is `login_succeeded`, which resets the client's count and stamps `last_login`. With two-factor
+    authentication on, the password alone is not a success yet: the second step makes it one.
     """
     email = normalize_email(email)
     if unlock_code:
@@ -162,9 +171,17 @@ def user_login(
             # This failure was the one that reached the limit (and may have made it an attack).
             raise lockout_state(request, email=email).error()
         raise AuthenticationFailed(INVALID_CREDENTIALS)
+    if mfa_enabled(user=user):
+        return PasswordSignIn(user, second_factor_due=True)
+    login_succeeded(request, user)
+    return PasswordSignIn(user, second_factor_due=False)
+
+
+def login_succeeded(request: HttpRequest, user: User) -> None:
+    """A sign-in is complete: `user_logged_in` (axes resets the client's failures, Django
+    stamps `last_login`) and a successful row of the login history."""
     user_logged_in.send(sender=User, request=request, user=user)
-    _record_login(request, email=email, success=True, user=user)
-    return user
+    _record_login(request, email=user.email, success=True, user=user)
 
 
 def _record_login(

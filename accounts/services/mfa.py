@@ -383,6 +383,9 @@ def mfa_login_complete(*, request: HttpRequest, mfa_token: str, code: str) -> Us
     if not claimed:  # a concurrent request with the same token got there first
         raise AuthenticationFailed(MFA_TOKEN_INVALID)
     totp.record_usage()
+    from . import login_succeeded  # the package's __init__ imports this module
+
+    login_succeeded(request, user)
     return user
 
 

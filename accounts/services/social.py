@@ -61,6 +61,7 @@ from ..models import LoginHistory, User
 from ..selectors import account_deletion_pending, user_find_by_email
 from ..tokens import credentials_changed_on_commit
 from . import normalize_email
+from .mfa import mfa_enabled
 from .sessions import sign_ins_end_all
 
 
@@ -127,6 +128,8 @@ LAST_WAY_IN = _(
 class SocialSignIn:
     user: User
     created: bool
+    # Two-factor authentication is on: the sign-in completes at the second step.
+    second_factor_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,8 @@ def social_sign_in(
         raise validation_failed(credential.field, NO_EMAIL % _params(provider))
     names = (identity.first_name or first_name, identity.last_name or last_name)
     result = _link_or_create(provider, identity, names)
+    if mfa_enabled(user=result.user):
+        return SocialSignIn(result.user, result.created, second_factor_due=True)
     _record_sign_in(request, result.user)
     return result
 
@@ -549,7 +554,8 @@ def _link(provider: SocialProvider, identity: _Identity, user: User) -> None:
 
 
 def _record_sign_in(request: HttpRequest, user: User) -> None:
-    """In the login history as a successful login, and `last_login`, as a password login."""
+    """In the login history as a successful login, and `last_login`, as a password login (with
+    two-factor authentication on, the second step records it: `mfa.mfa_login_complete`)."""
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(last_login=now)
     LoginHistory.objects.create(

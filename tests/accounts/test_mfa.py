@@ -140,6 +140,22 @@ def test_login_asks_for_the_second_step_and_a_code_gives_the_tokens(enabled, use
     assert client.get(TOTP).json()["last_used_at"] is not None
 
 
+def test_the_password_alone_is_not_a_sign_in(enabled, user):
+    """The login history and `last_login` record the sign-in once the code is right."""
+    User.objects.filter(pk=user.pk).update(last_login=None)
+    LoginHistory.objects.all().delete()
+    client = APIClient()
+    token = _password_step(client, user)
+    assert not LoginHistory.objects.filter(user=user, success=True).exists()
+    user.refresh_from_db()
+    assert user.last_login is None
+    response = client.post(LOGIN_MFA, {"mfa_token": token, "code": totp_code(enabled["secret"])})
+    assert response.status_code == 200
+    assert LoginHistory.objects.filter(user=user, success=True).count() == 1
+    user.refresh_from_db()
+    assert user.last_login is not None
+
+
 def test_a_wrong_password_never_reaches_the_second_step(enabled, user):
     response = APIClient().post(LOGIN, {"email": user.email, "password": "not-the-password"})
     assert response.status_code == 401
@@ -282,7 +298,9 @@ def test_the_second_step_fits_its_query_budget(enabled, user, django_assert_max_
     client = APIClient()
     token = _password_step(client, user)
     code = totp_code(enabled["secret"])
-    with django_assert_max_num_queries(8):
+    # The sign-in completes here, so its bookkeeping is here too (axes' reset of the client's
+    # failures, `last_login`, the login history), not in the password step.
+    with django_assert_max_num_queries(10):
         assert client.post(LOGIN_MFA, {"mfa_token": token, "code": code}).status_code == 200
 
 
