@@ -1,13 +1,16 @@
-"""The providers, each behind the same small interface (`base.Provider`)."""
+"""The providers, each behind the same small interface (`base.Provider`).
+
+A hosted provider's module (and its SDK) is imported the first time that provider is asked
+for, not when Django starts: the three SDKs take seconds to import, which every process paid
+before (each `manage.py` command, the probes that run them, workers of a deployment without
+keys), although most use the offline provider or one hosted one.
+"""
 
 from __future__ import annotations
 
 from ..config import LOCAL, remote_config
-from .anthropic import AnthropicProvider
 from .base import Provider
 from .local import LocalProvider
-from .openai import OpenAIProvider
-from .together import TogetherProvider
 
 __all__ = ["Provider", "get_provider"]
 
@@ -19,9 +22,15 @@ def get_provider(name: str) -> Provider:
         return LocalProvider()
     config = remote_config(name)
     if name == "openai":
+        from .openai import OpenAIProvider
+
         return OpenAIProvider(config)
     if name == "anthropic":
+        from .anthropic import AnthropicProvider
+
         return AnthropicProvider(config)
     if name == "together":
+        from .together import TogetherProvider
+
         return TogetherProvider(config)
     raise KeyError(f"unknown AI provider {name!r}")
