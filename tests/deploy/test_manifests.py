@@ -103,6 +103,14 @@ def test_beat_and_stream_run_exactly_once(rendered: list[dict[str, Any]]) -> Non
     assert scaled == {"studymate-web", "studymate-ws", "studymate-worker"}
 
 
+MEDIA_USERS = {"studymate-web", "studymate-worker"}
+
+
+def test_the_media_volume_is_shared_read_write(rendered: list[dict[str, Any]]) -> None:
+    claim = by_kind(rendered, "PersistentVolumeClaim")["studymate-media"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
 def test_every_pod_is_probed_limited_and_unprivileged(rendered: list[dict[str, Any]]) -> None:
     for document in rendered:
         spec = pod_spec(document)
@@ -118,7 +126,13 @@ def test_every_pod_is_probed_limited_and_unprivileged(rendered: list[dict[str, A
             assert security["readOnlyRootFilesystem"] is True, name
             assert security["allowPrivilegeEscalation"] is False, name
             assert security["capabilities"]["drop"] == ["ALL"], name
-            assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}, name  # noqa: S108 (the pod's emptyDir)
+            # The pod's emptyDir; web and worker share the media volume (data exports are built
+            # by a worker and downloaded through web), nothing else is writable.
+            writable = {"/tmp"}  # noqa: S108 (the pod's emptyDir)
+            if name in MEDIA_USERS:
+                writable.add("/app/media")
+                assert mounts["media"]["persistentVolumeClaim"]["claimName"] == "studymate-media"
+            assert {m["mountPath"] for m in container["volumeMounts"]} == writable, name
             for kind in ("requests", "limits"):
                 assert set(container["resources"][kind]) == {"cpu", "memory"}, name
             if document["kind"] == "Deployment":
