@@ -3,8 +3,6 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studymate_api.settings")
 
 from studymate_api.observability.tracing import configure_tracing
@@ -13,7 +11,9 @@ from studymate_api.observability.tracing import configure_tracing
 configure_tracing("web")
 
 # Django must be set up before anything imports models (consumers, middleware).
-django_asgi_app = get_asgi_application()
+from studymate_api.core.handlers import asgi_application  # noqa: E402
+
+django_asgi_app = asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -2,8 +2,6 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studymate_api.settings")
 
 from studymate_api.observability.tracing import configure_tracing
@@ -11,4 +9,6 @@ from studymate_api.observability.tracing import configure_tracing
 # Before Django loads its middleware: the Django instrumentation adds one (no-op when unset).
 configure_tracing("web")
 
-application = get_wsgi_application()
+from studymate_api.core.handlers import wsgi_application  # noqa: E402
+
+application = wsgi_application()

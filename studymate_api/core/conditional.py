@@ -34,18 +34,25 @@ body was made from are still fresh, the next such GET is answered with it (or wi
 without DRF's handler, its serializers or the page's links being run again. Each answer is
 DRF's: the same negotiation (a 406 stays a 406), the same authentication, permissions and
 throttles (counted once per request), the same headers through DRF's `finalize_response`.
+Once a request shape (view, URL, credentials, client, language, negotiation headers) has had a
+kept answer, the next request of that shape goes straight to the one cache command with what
+was derived for it (`_known_reads`), without DRF's request, negotiation or key computations.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.signals import setting_changed
+from django.db.models import Model
+from django.dispatch import receiver
 from django.http import (
     Http404,
     HttpRequest,
@@ -58,6 +65,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from rest_framework.exceptions import APIException
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
@@ -72,7 +80,7 @@ from studymate_api.cache.tagged import (
     serving_read_ahead,
 )
 
-from .throttling import Window, count_and_read
+from .throttling import Counter, Window, count_and_read, wait_after
 
 # Bumped when what goes into an ETag changes, so old ETags stop matching.
 _FORMAT = b"1"
@@ -149,19 +157,29 @@ class ReadPlan:
             etag = current_etag(request, self.cache, self.tag_names(request), self.version)
         if etag is None:
             return None
-        wanted = parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
+        kept = None
+        if self.keep_responses:
+            kept = ahead.found.get(kept_response_key(request, self.cache))
+        return self.answer(request.META, etag, kept, private=_private(request))
+
+    def answer(
+        self, meta: dict[str, Any], etag: str, kept_value: object, *, private: bool
+    ) -> HttpResponseBase | None:
+        """A 304 for a current `If-None-Match`, else the kept 200 (as stored: `kept_value`)
+        while it was made under `etag` from values still fresh; None otherwise."""
+        wanted = parse_etags(meta.get("HTTP_IF_NONE_MATCH", ""))
         if _names(wanted, etag):
-            return _mark(HttpResponseNotModified(), etag, request)
+            return _marked(HttpResponseNotModified(), etag, private=private)
         if not self.keep_responses:
             return None
-        kept = _KeptResponse.of(ahead.found.get(kept_response_key(request, self.cache)))
+        kept = _KeptResponse.of(kept_value)
         if kept is None or kept.etag != etag or not kept.fresh(self.cache):
             return None
         for served in kept.served:
             stats.record_hit(served.namespace)  # as the view's reads would have
         if wanted == ["*"]:
-            return _mark(HttpResponseNotModified(), etag, request)
-        return _mark(kept.response(), etag, request)
+            return _marked(HttpResponseNotModified(), etag, private=private)
+        return _marked(kept.response(), etag, private=private)
 
 
 def kept_response_key(request: Request, cache: TaggedCache, user: Any = _MISSING) -> str:
@@ -327,19 +345,31 @@ def current_etag(
     tokens = cache.versions(tags)
     if tokens is None:
         return None
-    user_id = getattr(request.user, "pk", None)
-    parts = [
+    extra = () if version is None else (str(version(request)).encode(),)
+    return _etag(_etag_basis(request), cache, tokens, extra)
+
+
+def _etag_basis(request: Request) -> tuple[bytes, ...]:
+    """What an ETag names of the request itself (the same for every request of its shape)."""
+    return (
         _FORMAT,
         absolute_uri(request).encode(),
-        str(user_id).encode(),
+        str(getattr(request.user, "pk", None)).encode(),
         str(get_language()).encode(),
         str(getattr(request, "accepted_media_type", "")).encode(),
         str(getattr(settings, "SENTRY_RELEASE", "")).encode(),
+    )
+
+
+def _etag(
+    basis: tuple[bytes, ...], cache: TaggedCache, tokens: dict[str, int], extra: tuple[bytes, ...]
+) -> str:
+    parts = [
+        *basis,
         str(int(cache.strategy.clock() // cache.strategy.ttl)).encode(),
         *(f"{key}={token}".encode() for key, token in sorted(tokens.items())),
+        *extra,
     ]
-    if version is not None:
-        parts.append(str(version(request)).encode())
     digest = hashlib.blake2b(b"\x1f".join(parts), digest_size=16).hexdigest()
     return f'"{digest}"'
 
@@ -362,10 +392,17 @@ def _names(wanted: list[str], etag: str) -> bool:
 
 
 def _mark(response: HttpResponseBase, etag: str, request: Request) -> HttpResponseBase:
+    return _marked(response, etag, private=_private(request))
+
+
+def _private(request: Request) -> bool:
+    return bool(getattr(request.user, "is_authenticated", False))
+
+
+def _marked(response: HttpResponseBase, etag: str, *, private: bool) -> HttpResponseBase:
     response["ETag"] = etag
     # Caches must ask again each time (the ETag makes that cheap); shared caches must not
     # keep one user's answer at all.
-    private = bool(getattr(request.user, "is_authenticated", False))
     if "Vary" in response.headers or "Cache-Control" in response.headers:
         _patch_marks(response, private=private)
     else:
@@ -426,9 +463,19 @@ class ReadAheadMixin(_ViewBase):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method in ("GET", "HEAD"):
-            answer = self._answer_from_read(request, *args, **kwargs)
-            if answer is not None:
+            shape = _shape(self, request, args, kwargs)
+            known = _known_reads.get(shape)
+            answer = (
+                None if known is None else self._answer_known(shape, known, request, args, kwargs)
+            )
+            if isinstance(answer, HttpResponseBase):
                 return answer
+            if answer is None:
+                answer = self._answer_from_read(request, *args, shape=shape, **kwargs)
+                if answer is not None:
+                    return answer
+            else:
+                self._read_done = answer  # counted: DRF's dispatch takes it
         return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -447,8 +494,54 @@ class ReadAheadMixin(_ViewBase):
             return
         self._take(request, one)
 
+    def _answer_known(
+        self,
+        shape: tuple[Any, ...],
+        known: _KnownRead,
+        request: HttpRequest,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponseBase | _OneRead | None:
+        """The answer to a request of a known shape from one cache command; else the read as
+        counted (DRF's dispatch takes it), or None when nothing was counted."""
+        now = time.time()
+        backend = caches[settings.CACHE_ALIAS]
+        if now >= known.expires_at or backend is not caches[DEFAULT_CACHE_ALIAS]:
+            _known_reads.pop(shape, None)
+            return None  # an expired token gets simplejwt's own answer
+        windows = [counter.window(now) for counter in known.counters]
+        reads = (known.kept_key, *known.version_keys)
+        answer = _read_guard.call(
+            "get", lambda: count_and_read(windows, gates=known.gates, reads=reads), None
+        )
+        if answer is None or not answer.counted:
+            return None
+        found = answer.found
+        user = _fresh(known.user)
+        waits = [
+            wait_after(count, window.limit, window.elapsed, window.lifetime // 2)
+            for window, count in zip(windows, answer.counts, strict=True)
+            if not count.allowed
+        ]
+        tokens = {name: found.get(name) for name in known.version_keys}
+        response = None
+        if not waits and None not in tokens.values():
+            etag = _etag(known.etag_basis, known.plan.cache, cast(dict[str, int], tokens), ())
+            kept = found.get(known.kept_key)
+            response = known.plan.answer(request.META, etag, kept, private=True)
+        if response is None:
+            authenticator = self.get_authenticators()[0]
+            claims = Claims(user, known.auth, known.gates)
+            return _OneRead(authenticator, claims, ReadAhead(backend, reads, found), waits, [])
+        # As DRF's authentication leaves the request for the middleware on the way out.
+        request.user, request.auth = user, known.auth  # type: ignore[attr-defined]
+        self.args, self.kwargs = args, kwargs
+        self.headers = self.default_response_headers
+        self.response = self.finalize_response(request, response)  # type: ignore[arg-type]
+        return self.response
+
     def _answer_from_read(
-        self, request: HttpRequest, *args: Any, **kwargs: Any
+        self, request: HttpRequest, *args: Any, shape: tuple[Any, ...], **kwargs: Any
     ) -> HttpResponseBase | None:
         # DRF's dispatch up to `initial`.
         self.args, self.kwargs = args, kwargs
@@ -474,6 +567,7 @@ class ReadAheadMixin(_ViewBase):
         if response is None:
             return None
         del self._read_done
+        _remember(shape, plan, drf_request, one, self)
         # DRF's stubs say Response; DRF's code takes any HttpResponseBase (as dispatch gives it).
         self.response = self.finalize_response(drf_request, response, *args, **kwargs)  # type: ignore[arg-type]
         return self.response
@@ -570,7 +664,7 @@ class ReadAheadMixin(_ViewBase):
         ]
         authenticator = (request.authenticators or ())[0]  # the one `_claims` asked
         ahead = ReadAhead(backend, reads, answer.found)
-        return _OneRead(authenticator, claims, ahead, waits)
+        return _OneRead(authenticator, claims, ahead, waits, windows)
 
     def _take(self, request: Request, one: _OneRead) -> None:
         """The request as DRF's authentication and throttles would leave it."""
@@ -588,6 +682,98 @@ class _OneRead(NamedTuple):
     claims: Claims
     ahead: ReadAhead
     waits: list[float | None]  # of the throttles that refused (none: allowed)
+    windows: list[Window]  # what the throttles counted
+
+
+# Known reads. A kept answer's derivation (the token's verification, the permissions, the
+# throttles' keys, the cache keys, the negotiation and the ETag's request parts) is the same
+# for every request of one shape: the view, the URL, the headers it is made from, the client's
+# address and the language. The first kept answer of a shape remembers it, and the next request
+# of that shape goes straight to the one cache command, which still reads the records that end
+# a sign-in and the tag versions and counts the throttles. Only where the derivation depends on
+# nothing else: no `version` function, and permissions that look at the user alone.
+_KNOWN_READS_MAX: Final = 4096
+_known_reads: dict[tuple[Any, ...], _KnownRead] = {}
+_PURE_PERMISSIONS: Final = (AllowAny, IsAuthenticated)
+
+
+@dataclass(frozen=True)
+class _KnownRead:
+    plan: ReadPlan
+    user: Any  # as the claims give it (copied for each request)
+    auth: Any
+    expires_at: float  # the token's `exp`
+    gates: tuple[str, ...]
+    counters: tuple[Counter, ...]
+    kept_key: str
+    version_keys: tuple[str, ...]
+    etag_basis: tuple[bytes, ...]
+
+
+def _shape(view: Any, request: HttpRequest, args: Any, kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """Everything a kept answer's derivation reads of the request (see `_known_reads`)."""
+    meta = request.META
+    return (
+        type(view),
+        request.method,
+        request.scheme,
+        meta.get("HTTP_HOST"),
+        meta.get("HTTP_X_FORWARDED_HOST"),
+        meta.get("HTTP_X_FORWARDED_PORT"),
+        meta.get("SERVER_NAME"),
+        meta.get("SERVER_PORT"),
+        meta.get("SCRIPT_NAME"),
+        request.path_info,
+        meta.get("QUERY_STRING"),
+        meta.get("HTTP_ACCEPT"),
+        meta.get("HTTP_AUTHORIZATION"),
+        meta.get("REMOTE_ADDR"),
+        meta.get("HTTP_X_FORWARDED_FOR"),
+        get_language(),
+        args,
+        tuple(sorted(kwargs.items())),
+    )
+
+
+def _remember(
+    shape: tuple[Any, ...], plan: ReadPlan, request: Request, one: _OneRead, view: Any
+) -> None:
+    expires_at = one.claims.auth.get("exp") if hasattr(one.claims.auth, "get") else None
+    if (
+        plan.version is not None
+        or not plan.keep_responses
+        or not isinstance(expires_at, int | float)
+        or any(window.counter is None for window in one.windows)
+        or any(type(permission) not in _PURE_PERMISSIONS for permission in view.get_permissions())
+    ):
+        return
+    kept_key, *version_keys = plan.answer_keys(request, one.claims.user)
+    if len(_known_reads) >= _KNOWN_READS_MAX:
+        _known_reads.clear()
+    _known_reads[shape] = _KnownRead(
+        plan=plan,
+        user=one.claims.user,
+        auth=one.claims.auth,
+        expires_at=float(expires_at),
+        gates=one.claims.gates,
+        counters=tuple(cast(Counter, window.counter) for window in one.windows),
+        kept_key=kept_key,
+        version_keys=tuple(version_keys),
+        etag_basis=_etag_basis(request),
+    )
+
+
+def _fresh(user: Any) -> Any:
+    """A new instance of a user as the claims give it (only its primary key loaded)."""
+    if not isinstance(user, Model):
+        return user
+    return type(user).from_db(user._state.db, [user._meta.pk.attname], [user.pk])
+
+
+@receiver(setting_changed)
+def _forget_known_reads(**kwargs: Any) -> None:
+    # Throttle rates, authentication and the signing key are settings.
+    _known_reads.clear()
 
 
 def _claims(request: Request) -> Claims | None:

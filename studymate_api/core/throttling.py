@@ -118,12 +118,30 @@ def _run_script(redis_client: Any, keys: list[str], arguments: list[Any]) -> Any
 @dataclass(frozen=True)
 class Window:
     """What one throttle counts for one request: its two window counters (cache keys, before
-    the backend's prefix), its limit and how far into the current window the request falls."""
+    the backend's prefix), its limit and how far into the current window the request falls;
+    `counter` makes the window of the same client at another time."""
 
     keys: tuple[str, str]
     limit: int
     elapsed: float
     lifetime: int
+    counter: Counter | None = None
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One throttle's count of one client: its key (before the window's number), its limit
+    and the length of its windows in seconds."""
+
+    key: str
+    limit: int
+    duration: int
+
+    def window(self, now: float) -> Window:
+        number = int(now // self.duration)
+        keys = (f"{self.key}:{number}", f"{self.key}:{number - 1}")
+        elapsed = now / self.duration - number
+        return Window(keys, self.limit, elapsed, 2 * self.duration, self)
 
 
 class Count(NamedTuple):
@@ -210,10 +228,9 @@ class _SlidingWindowThrottle(SimpleRateThrottle):
         if key is None:
             return None
         self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.elapsed = self.now / self.duration - window
-        keys = (f"{key}:{window}", f"{key}:{window - 1}")
-        return Window(keys, self.num_requests, self.elapsed, 2 * self.duration)
+        window = Counter(key, self.num_requests, self.duration).window(self.now)
+        self.elapsed = window.elapsed
+        return window
 
     def counted(self, count: Count) -> bool:
         """Takes the count of this throttle's `window` (made by `count_and_read`): whether the
@@ -238,16 +255,21 @@ class _SlidingWindowThrottle(SimpleRateThrottle):
         return self.counted(count)
 
     def wait(self) -> float | None:
-        """Seconds until the weighted count falls below the limit again."""
-        limit = self.num_requests
-        if self.current >= limit:
-            # Not before this window ends; then the previous window is this one, fully weighted,
-            # and it keeps refusing until enough of it has slid out.
-            leaves = max(0.0, 1 - limit / self.current)
-            return float((1 - self.elapsed + leaves) * self.duration)
-        # previous * (1 - elapsed) + current < limit once elapsed passes this point.
-        needed = 1 - (limit - self.current) / self.previous
-        return float(max(needed - self.elapsed, 0) * self.duration) + 1e-3
+        count = Count(False, self.current, self.previous)
+        return wait_after(count, self.num_requests, self.elapsed, self.duration)
+
+
+def wait_after(count: Count, limit: int, elapsed: float, duration: float) -> float | None:
+    """Seconds until the weighted count of a refused request's window falls below `limit`
+    again (`elapsed`: how far into its window the request fell)."""
+    if count.current >= limit:
+        # Not before this window ends; then the previous window is this one, fully weighted,
+        # and it keeps refusing until enough of it has slid out.
+        leaves = max(0.0, 1 - limit / count.current)
+        return float((1 - elapsed + leaves) * duration)
+    # previous * (1 - elapsed) + current < limit once elapsed passes this point.
+    needed = 1 - (limit - count.current) / count.previous
+    return float(max(needed - elapsed, 0) * duration) + 1e-3
 
 
 def _redis_client(backend: BaseCache) -> Any:

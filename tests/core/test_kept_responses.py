@@ -78,9 +78,10 @@ def by_the_user_row(user: User) -> None:
 
 
 def answers(client: APIClient, path: str = SUBJECTS, **headers: Any) -> list[Any]:
-    """Three GETs: the first makes (or reads) the page, the second keeps the response, the
-    third is answered from the kept response."""
-    return [client.get(path, **headers) for _ in range(3)]
+    """Four GETs: the first makes (or reads) the page, the second keeps the response, the
+    third is answered from the kept response (and remembers how), the fourth is a known read
+    (straight to the one cache command)."""
+    return [client.get(path, **headers) for _ in range(4)]
 
 
 @pytest.mark.usefixtures("subjects")
@@ -192,7 +193,7 @@ def test_each_request_is_counted_once_by_the_throttle(user: User, settings: Any)
     etag = client.get(SUBJECTS)["ETag"]  # the view
     client.get(SUBJECTS)  # the view, keeping the answer
     client.get(SUBJECTS)  # the kept answer
-    client.get(SUBJECTS, HTTP_IF_NONE_MATCH=etag)  # 304
+    client.get(SUBJECTS, HTTP_IF_NONE_MATCH=etag)  # 304, a known read
     assert client.get(SUBJECTS, HTTP_ACCEPT="application/xml").status_code == 406  # not counted
     assert _counted(user) == 4
     assert [client.get(SUBJECTS).status_code for _ in range(3)] == [200, 200, 429]
@@ -214,10 +215,10 @@ def test_a_signed_out_token_is_not_counted(user: User, settings: Any) -> None:
     tokens = login_tokens(APIClient(), user.email)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
-    assert client.get(SUBJECTS).status_code == 200
+    assert [answer.status_code for answer in answers(client)] == [200] * 4  # a known read
     assert APIClient().post("/api/auth/logout/", {"refresh": tokens["refresh"]}).status_code == 205
     assert client.get(SUBJECTS).status_code == 401
-    assert _counted(user) == 1
+    assert _counted(user) == 4
 
 
 def _counted(user: User) -> int:
@@ -239,3 +240,41 @@ def test_head_is_answered_as_on_the_usual_path(user: User) -> None:
     assert len({_frozen(answer) for answer in kept}) == 1
     by_the_user_row(user)
     assert _frozen(client.head(SUBJECTS)) == _frozen(kept[-1])
+
+
+@pytest.mark.usefixtures("subjects")
+def test_a_known_read_ends_with_its_token(user: User) -> None:
+    """Past the token's expiry the answer is simplejwt's, as on the usual path."""
+    client = client_of(user)
+    answers(client)
+    later = timezone.now() + datetime.timedelta(days=1)
+    with time_machine.travel(later, tick=False):
+        expired = client.get(SUBJECTS)
+        by_the_user_row(user)
+        usual = client.get(SUBJECTS)
+    assert expired.status_code == 401
+    assert _frozen(expired) == _frozen(usual)
+
+
+def test_known_reads_are_per_token(subjects: list[Subject]) -> None:
+    """Two learners asking for the same URL each get their own page (their private subjects)."""
+    first, second = UserFactory.create(), UserFactory.create()
+    SubjectFactory.create(created_by=second, is_public=False, name="Aaa private of the second")
+    first_client, second_client = client_of(first), client_of(second)
+    for _ in range(4):
+        first_names = [row["name"] for row in first_client.get(SUBJECTS).json()["results"]]
+        second_names = [row["name"] for row in second_client.get(SUBJECTS).json()["results"]]
+        assert "Aaa private of the second" not in first_names
+        assert second_names[0] == "Aaa private of the second"
+
+
+@pytest.mark.usefixtures("subjects")
+def test_a_changed_rate_reaches_known_reads_at_once(user: User, settings: Any) -> None:
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    client = client_of(user)
+    assert [answer.status_code for answer in answers(client)] == [200] * 4
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "user": "4/min"},
+    }
+    assert client.get(SUBJECTS).status_code == 429
