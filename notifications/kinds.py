@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 class Kind(models.TextChoices):
     SUMMARY_READY = "summary_ready", _("Summary ready")
     QUIZ_GRADED = "quiz_graded", _("Quiz graded")
+    QUIZ_READY = "quiz_ready", _("Quiz ready")
     GOAL_REMINDER = "goal_reminder", _("Study goal reminder")
     STREAK_AT_RISK = "streak_at_risk", _("Streak at risk")
     WEEKLY_DIGEST = "weekly_digest", _("Weekly study digest")
@@ -45,6 +46,7 @@ QUIET_CHANNELS = frozenset({Channel.EMAIL, Channel.PUSH, Channel.SMS})
 DEFAULT_CHANNELS: dict[str, tuple[Channel, ...]] = {
     Kind.SUMMARY_READY: (Channel.IN_APP, Channel.PUSH),
     Kind.QUIZ_GRADED: (Channel.IN_APP, Channel.PUSH, Channel.EMAIL),
+    Kind.QUIZ_READY: (Channel.IN_APP, Channel.PUSH),
     Kind.GOAL_REMINDER: (Channel.IN_APP, Channel.PUSH, Channel.EMAIL),
     Kind.STREAK_AT_RISK: (Channel.IN_APP, Channel.PUSH),
     Kind.WEEKLY_DIGEST: (Channel.IN_APP, Channel.EMAIL),
@@ -86,6 +88,7 @@ SAMPLE_CONTEXT: dict[str, dict[str, object]] = {
         "percentage": 85.0,
         "passed": True,
     },
+    Kind.QUIZ_READY: {"name": "Min", "quiz_title": "Photosynthesis", "quiz_id": 1, "questions": 5},
     Kind.GOAL_REMINDER: {"name": "Min", "daily_goal_minutes": 30, "local_date": "2026-11-26"},
     Kind.STREAK_AT_RISK: {"name": "Min", "streak_days": 7, "local_date": "2026-11-26"},
     Kind.WEEKLY_DIGEST: {

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_datetime
 
 from accounts.events import ACCOUNT_ERASURE_DUE, DATA_EXPORT_READY
-from quiz.events import ANSWER_GRADED, QUIZ_COMPLETED
+from quiz.events import ANSWER_GRADED, QUIZ_COMPLETED, QUIZ_GENERATED
 from quiz.selectors import attempt_essays_graded, attempt_with_owner
 from realtime.events import ROOM_INVITATION
 from study.events import SUMMARY_COMPLETED
@@ -54,19 +54,24 @@ def _user(user_id: Any) -> Any:
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
+def _recipient(user_id: Any) -> Any:
+    """The learner with what `notify` reads of them (language, time zone, preferences): one
+    query."""
+    return (
+        get_user_model()
+        .objects.select_related("profile", "notification_preference")
+        .filter(pk=user_id, is_active=True)
+        .first()
+    )
+
+
 # --- summaries ----------------------------------------------------------------------------------
 
 
 @event_subscriber("notifications.summary_ready", event_types=[SUMMARY_COMPLETED])
 def summary_ready(event: DomainEvent) -> None:
     payload = SUMMARY_COMPLETED.payload_of(event)
-    # The learner with what `notify` reads of them (language, time zone, preferences): one query.
-    user = (
-        get_user_model()
-        .objects.select_related("profile", "notification_preference")
-        .filter(pk=payload["user_id"], is_active=True)
-        .first()
-    )
+    user = _recipient(payload["user_id"])
     if user is None:
         return
     context = {"summary_id": payload["summary_id"], "summary_title": payload["title"]}
@@ -79,6 +84,26 @@ def summary_ready(event: DomainEvent) -> None:
 
 
 # --- quizzes ------------------------------------------------------------------------------------
+
+
+@event_subscriber("notifications.quiz_ready", event_types=[QUIZ_GENERATED])
+def quiz_ready(event: DomainEvent) -> None:
+    """An AI quiz is generated in the background: its author is told it can be taken."""
+    payload = QUIZ_GENERATED.payload_of(event)
+    user = _recipient(payload["user_id"]) if payload["user_id"] is not None else None
+    if user is None:
+        return
+    context = {
+        "quiz_id": payload["quiz_id"],
+        "quiz_title": payload["title"],
+        "questions": payload["questions"],
+    }
+    notify(
+        user=user,
+        kind=Kind.QUIZ_READY,
+        context=context,
+        dedup_key=f"quiz_ready:{payload['quiz_id']}",
+    )
 
 
 @event_subscriber("notifications.quiz_graded", event_types=[QUIZ_COMPLETED, ANSWER_GRADED])

@@ -8,6 +8,7 @@ from .models import (
     ProcessedAnswer,
     ReviewCard,
     ReviewLog,
+    ReviewParameters,
 )
 
 
@@ -39,7 +40,17 @@ class ProcessedAnswerAdmin(admin.ModelAdmin[ProcessedAnswer]):
 
 @admin.register(ReviewCard)
 class ReviewCardAdmin(admin.ModelAdmin[ReviewCard]):
-    list_display = ("user", "kind", "question", "concept", "state", "due", "reps", "lapses")
+    list_display = (
+        "user",
+        "kind",
+        "question",
+        "concept",
+        "state",
+        "due",
+        "reps",
+        "lapses",
+        "suspended_at",
+    )
     list_filter = ("kind", "state")
     list_select_related = ("user", "question")
     search_fields = ("concept",)
@@ -56,5 +67,12 @@ class ReviewLogAdmin(admin.ModelAdmin[ReviewLog]):
 @admin.register(LearnerProfile)
 class LearnerProfileAdmin(admin.ModelAdmin[LearnerProfile]):
     list_display = ("user", "observations", "evidence_at", "updated_at")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(ReviewParameters)
+class ReviewParametersAdmin(admin.ModelAdmin[ReviewParameters]):
+    list_display = ("user", "scored_ratings", "default_loss", "fitted_loss", "fitted_at")
     list_select_related = ("user",)
     raw_id_fields = ("user",)

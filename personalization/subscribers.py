@@ -97,7 +97,8 @@ def profile_from_activity(event: DomainEvent) -> None:
 @event_subscriber("personalization.knowledge", event_types=[ANSWER_GRADED, QUIZ_COMPLETED])
 def knowledge_from_answer(event: DomainEvent) -> None:
     """Every graded answer moves the learner's ability, their skills and the question's
-    difficulty; a wrong one also becomes a review card. In the delivery itself: no task.
+    difficulty, and is a review of the spaced-review cards of its question and topics (a wrong
+    one without a card becomes one). In the delivery itself: no task.
 
     An adaptive attempt's answers, essays and the owner's grades come one AnswerGraded each; a
     fixed attempt's automatic grades come all at once with its QuizCompleted (`quiz.events`);
@@ -125,8 +126,15 @@ def knowledge_from_answer(event: DomainEvent) -> None:
 
 
 def _graded_answers(finished: QuizCompletedPayload) -> list[GradedAnswer]:
-    """The graded answers a QuizCompleted tells of, in answer order, from its payload alone."""
+    """The graded answers a QuizCompleted tells of, in answer order, from its payload alone.
+    The payload tells no answer's own time: each is given the attempt's mean time per answer
+    (its time over the answers graded now and the essays), which spaced review reads as how
+    fast the learner recalled."""
     subject_name = finished.get("subject_name")
+    graded_answers = finished.get("graded_answers", [])
+    answered = len(graded_answers) + finished.get("essay_answers", 0)
+    spent = finished["time_spent_seconds"]
+    seconds = spent / answered if spent is not None and answered else None
     return [
         GradedAnswer(
             answer_id=graded["answer_id"],
@@ -136,8 +144,9 @@ def _graded_answers(finished: QuizCompletedPayload) -> list[GradedAnswer]:
             skills=answer_skills(graded["topics"], subject_name),
             authored_difficulty=graded["difficulty"],
             correct=graded["correct"],
+            seconds=seconds,
         )
-        for graded in finished.get("graded_answers", [])
+        for graded in graded_answers
     ]
 
 

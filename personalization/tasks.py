@@ -5,6 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
+from .selectors.reviews import review_parameters_due
+from .services.reviews import MIN_FIT_RATINGS, REFIT_EVERY
+
+# Learners a sweep hands to fits, at most (the next sweep takes the rest).
+FIT_SWEEP_BATCH = 200
 
 
 @shared_task(
@@ -33,3 +38,32 @@ def record_learning_session(
         content_type=content_type,
     )
     return "updated" if applied else "skipped"
+
+
+@shared_task(
+    name="personalization.fit_review_parameters",
+    acks_late=True,
+    soft_time_limit=270,
+    time_limit=300,
+)
+def fit_review_parameters(user_id: int) -> str:
+    """Fits one learner's FSRS parameters to their review log: seconds of CPU, so in a worker,
+    never in a request. Idempotent (a claim, and a refit only once the log has grown)."""
+    return services.review_parameters_fit(user_id=user_id)
+
+
+@shared_task(
+    name="personalization.fit_review_parameters_due",
+    ignore_result=True,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def fit_review_parameters_due() -> int:
+    """The beat's sweep (CELERY_BEAT_SCHEDULE): a fit task for each learner whose log
+    is long enough and has grown since their last fit, a bounded batch at a time."""
+    user_ids = review_parameters_due(
+        min_ratings=MIN_FIT_RATINGS, refit_every=REFIT_EVERY, limit=FIT_SWEEP_BATCH
+    )
+    for user_id in user_ids:
+        fit_review_parameters.delay(user_id)
+    return len(user_ids)

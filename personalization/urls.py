@@ -14,7 +14,17 @@ urlpatterns = [
         name="adaptive-difficulty",
     ),
     path("reviews/due/", review_apis.ReviewDueApi.as_view(), name="reviews-due"),
-    path("reviews/<int:card_id>/", review_apis.ReviewRateApi.as_view(), name="review-rate"),
+    path("reviews/<int:card_id>/", review_apis.ReviewCardApi.as_view(), name="review-rate"),
+    path(
+        "reviews/<int:card_id>/suspend/",
+        review_apis.ReviewSuspendApi.as_view(),
+        name="review-suspend",
+    ),
+    path(
+        "reviews/<int:card_id>/unsuspend/",
+        review_apis.ReviewUnsuspendApi.as_view(),
+        name="review-unsuspend",
+    ),
     path("profile/", profile_apis.ProfileApi.as_view(), name="profile"),
     path("update_pattern/", profile_apis.UpdatePatternApi.as_view(), name="update-pattern"),
     path("analysis_details/", profile_apis.AnalysisDetailsApi.as_view(), name="analysis-details"),

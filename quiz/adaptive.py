@@ -1,16 +1,25 @@
-"""Adaptive attempts: the next question is the one whose predicted success is in a target band.
+"""Adaptive attempts: computerized adaptive testing on the learner model's predictions.
 
 The learner model lives in `personalization`, which imports quiz; quiz must not import it back.
 So quiz asks through a port (`studymate_api.ports`): it declares what it needs, the
 `SuccessPredictor` Protocol, and personalization provides one at start-up
 (`PersonalizationConfig.ready`: `success_predictor_port.provide(...)`). Until one is provided,
 predictions come from the authored difficulty alone (a learner of average ability on a Rasch
-scale where easy/medium/hard sit at -1/0/+1), so adaptive mode still orders questions sensibly.
+scale where easy/medium/hard sit at -1/0/+1).
 
-An adaptive attempt freezes the quiz's whole question pool at start (`question_order`) and
-serves from it one question at a time: `attempt_next_question` is a pure read of the current
-learner state, so asking again before answering returns the same question. The attempt ends
-after `questions_per_attempt` answers (the whole pool when unset).
+An adaptive attempt freezes the quiz's whole question pool at start (`question_order`) with the
+model's predicted log-odds of success on each question then (`adaptive_state["logits"]`). The
+attempt keeps its own ability estimate from its answers and those frozen predictions
+(`quiz.ability`: EAP with a standard error, nothing else moving it) and serves the most
+informative question among those predicted inside the success band, one at a time:
+`attempt_next_question` is a pure read, so asking again before answering returns the same
+question.
+
+It asks `questions_per_attempt` questions, or half the pool when the quiz does not say: choosing
+which to ask is what adapts. A pool under twice the attempt's length is too small to adapt (the
+attempt asks nearly everything whatever the answers) and the next-question answer says so
+(`adapting: false`). With `stop_at_standard_error` the attempt ends early once the estimate is
+that precise (after at least `MIN_ANSWERS_BEFORE_STOP` answers).
 """
 
 from __future__ import annotations
@@ -26,7 +35,8 @@ from django.utils.translation import gettext_lazy as _
 from studymate_api.core.errors import Conflict, NotFound
 from studymate_api.ports import Port
 
-from .models import AttemptMode, Question, QuizAttempt, UserAnswer
+from . import ability
+from .models import AttemptMode, Question, Quiz, QuizAttempt, UserAnswer
 from .selectors import attempt_question_row
 
 if TYPE_CHECKING:
@@ -78,24 +88,28 @@ success_predictor_port: Port[SuccessPredictor] = Port(
 )
 
 
-def band_pick(predictions: Sequence[float], band: tuple[float, float]) -> int:
-    """Index of the prediction inside `band` nearest its middle; the one nearest the band when
-    none is inside. Ties go to the earliest (the attempt's frozen order)."""
-    low, high = band
-    middle = (low + high) / 2
-
-    def distance(index: int) -> tuple[float, float, int]:
-        p = predictions[index]
-        return (max(low - p, p - high, 0.0), abs(p - middle), index)
-
-    return min(range(len(predictions)), key=distance)
+# An early stop needs a few answers whatever the standard error says.
+MIN_ANSWERS_BEFORE_STOP = 5
+# Predictions are clamped off 0 and 1 before their log-odds are taken.
+_EDGE = 1e-4
 
 
 def attempt_length(attempt: QuizAttempt) -> int:
-    """How many answers end an adaptive attempt."""
+    """How many answers end an adaptive attempt: `questions_per_attempt` (at most the pool),
+    else half the pool (at least one question)."""
     pool = len(attempt.question_order)
     wanted = attempt.quiz.questions_per_attempt
-    return pool if wanted is None else min(wanted, pool)
+    return max(1, pool // 2) if wanted is None else min(wanted, pool)
+
+
+def start_state(
+    *, user: User, quiz: Quiz, questions: Sequence[Question], stop_at_standard_error: float | None
+) -> dict[str, Any]:
+    """What an adaptive attempt freezes at its start: the model's predictions on the pool."""
+    candidates = [_candidate(question, quiz) for question in questions]
+    predictions = success_predictor_port.get().predict(user.pk, candidates)
+    logits = {str(c.question_id): _logit(p) for c, p in zip(candidates, predictions, strict=True)}
+    return {"logits": logits, "stop_at_standard_error": stop_at_standard_error}
 
 
 @dataclass(frozen=True)
@@ -105,27 +119,81 @@ class NextQuestion:
     target_success_rate: tuple[float, float]
     answered: int
     remaining: int
+    ability_vs_expected: float  # the estimate, in logits above the model's expectation
+    standard_error: float
+    adapting: bool  # False: the pool is too small to choose from
 
 
 def attempt_next_question(*, user: User, attempt_id: int) -> NextQuestion:
-    """The unanswered pool question whose predicted success is in the band; none once the
-    attempt has all its answers, is finished or its time is up. Another learner's attempt is
-    a 404, a fixed attempt a 409."""
+    """The most informative unanswered pool question predicted in the band; none once the
+    attempt has all its answers (or a precise enough estimate), is finished or its time is up.
+    Another learner's attempt is a 404, a fixed attempt a 409."""
     attempt = _adaptive_attempt(user, attempt_id)
     predictor = success_predictor_port.get()
     band = predictor.band
-    answered = set(UserAnswer.objects.filter(attempt=attempt).values_list("question_id", flat=True))
-    remaining = max(0, attempt_length(attempt) - len(answered))
+    graded = list(
+        UserAnswer.objects.filter(attempt=attempt).values_list("question_id", "is_correct")
+    )
+    answered = {question_id for question_id, _correct in graded}
+    length = attempt_length(attempt)
+    adapting = len(attempt.question_order) >= 2 * length
+    logits = _frozen_logits(attempt)
+    current = ability.estimate(
+        [
+            (logits[str(question_id)], bool(correct))
+            for question_id, correct in graded
+            if correct is not None and str(question_id) in logits
+        ]
+    )
+    remaining = max(0, length - len(answered))
+    if _stops(attempt, current, len(answered)):
+        remaining = 0
+    done = NextQuestion(
+        None, None, band, len(answered), 0, current.shift, current.standard_error, adapting
+    )
     if remaining == 0 or not _open(attempt):
-        return NextQuestion(None, None, band, len(answered), 0)
+        return done
     candidates = _candidates(attempt, answered)
     if not candidates:  # the owner deleted the rest of the pool
-        return NextQuestion(None, None, band, len(answered), 0)
-    predictions = predictor.predict(user.pk, [candidate for candidate, _q in candidates])
-    index = band_pick(predictions, band)
+        return done
+    missing = [c for c, _q in candidates if str(c.question_id) not in logits]
+    if missing:  # an attempt started before predictions were frozen: the model's current ones
+        for c, p in zip(missing, predictor.predict(user.pk, missing), strict=True):
+            logits[str(c.question_id)] = _logit(p)
+    candidate_logits = [logits[str(c.question_id)] for c, _q in candidates]
+    index = ability.choose(candidate_logits, current, band)
     question = candidates[index][1]
     row = attempt_question_row(question, _ordered_choices(attempt, question))
-    return NextQuestion(row, round(predictions[index], 4), band, len(answered), remaining)
+    predicted = round(current.success(candidate_logits[index]), 4)
+    return NextQuestion(
+        row,
+        predicted,
+        band,
+        len(answered),
+        remaining,
+        round(current.shift, 4),
+        round(current.standard_error, 4),
+        adapting,
+    )
+
+
+def _frozen_logits(attempt: QuizAttempt) -> dict[str, float]:
+    raw = (attempt.adaptive_state or {}).get("logits") or {}
+    return {str(key): float(value) for key, value in raw.items()}
+
+
+def _stops(attempt: QuizAttempt, current: ability.Estimate, answered: int) -> bool:
+    stop_at = (attempt.adaptive_state or {}).get("stop_at_standard_error")
+    return (
+        stop_at is not None
+        and answered >= MIN_ANSWERS_BEFORE_STOP
+        and current.standard_error <= float(stop_at)
+    )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, _EDGE), 1.0 - _EDGE)
+    return math.log(p / (1.0 - p))
 
 
 def _open(attempt: QuizAttempt) -> bool:
@@ -145,23 +213,20 @@ def _adaptive_attempt(user: User, attempt_id: int) -> QuizAttempt:
 
 
 def _candidates(attempt: QuizAttempt, answered: set[int]) -> list[tuple[Candidate, Question]]:
-    subject = attempt.quiz.subject
     ids = [int(pk) for pk in attempt.question_order if int(pk) not in answered]
     by_id = Question.objects.in_bulk(ids)
-    return [
-        (
-            Candidate(
-                question_id=pk,
-                difficulty=by_id[pk].difficulty,
-                topics=tuple(str(t) for t in by_id[pk].topics or []),
-                subject_id=subject.pk if subject else None,
-                subject_name=subject.name if subject else None,
-            ),
-            by_id[pk],
-        )
-        for pk in ids
-        if pk in by_id
-    ]
+    return [(_candidate(by_id[pk], attempt.quiz), by_id[pk]) for pk in ids if pk in by_id]
+
+
+def _candidate(question: Question, quiz: Quiz) -> Candidate:
+    subject = quiz.subject
+    return Candidate(
+        question_id=question.pk,
+        difficulty=question.difficulty,
+        topics=tuple(str(t) for t in question.topics or []),
+        subject_id=subject.pk if subject else None,
+        subject_name=subject.name if subject else None,
+    )
 
 
 def _ordered_choices(attempt: QuizAttempt, question: Question) -> list[Any]:

@@ -60,10 +60,12 @@ class UserAnswerInline(admin.TabularInline[UserAnswer, QuizAttempt]):
 @admin.register(Quiz)
 class QuizAdmin(QuizCacheAdmin[Quiz]):
     list_display = ("title", "owner", "subject", "difficulty", "is_public", "created_at")
-    list_filter = ("is_public", "difficulty", "show_answers")
+    list_filter = ("is_public", "difficulty", "show_answers", "generation_status")
     search_fields = ("title", "owner__email", "subject__name")
     list_select_related = ("owner", "subject")
     raw_id_fields = ("owner", "subject")
+    # Written by the AI generation only (`services.generation`).
+    readonly_fields = ("generation_status", "generation_error_code", "generation_error")
     inlines = (QuestionInline,)
 
 

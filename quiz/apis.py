@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from study.selectors import subject_cache_tags
-from studymate_api.ai import GENERATION_ERRORS
+from studymate_api.ai import AIThrottled
 from studymate_api.core.conditional import etag_cached
-from studymate_api.core.errors import Conflict, NotFound, PermissionDenied
+from studymate_api.core.errors import Conflict, InsufficientCredits, NotFound, PermissionDenied
 from studymate_api.core.idempotency import idempotent
 from studymate_api.core.locations import location
 from studymate_api.core.schema import raises
@@ -182,7 +182,7 @@ class QuizGenerateApi(APIView):
         request=QuizGenerateInputSerializer,
         responses={
             202: QuizOutputSerializer,
-            **raises(NotFound, *GENERATION_ERRORS),
+            **raises(NotFound, InsufficientCredits, AIThrottled),
         },
     )
     @idempotent
@@ -190,12 +190,20 @@ class QuizGenerateApi(APIView):
         """Generate a quiz with AI
 
         Writes a private quiz of `num_questions` questions from `source_text`, or from one of your
-        summaries (`summary_id`), in the subject `subject_id`. The quiz is generated before the
-        answer, which is 202 with the quiz and its correct answers. Generation spends AI credits:
-        without enough, 402 `insufficient_credits`.
+        summaries (`summary_id`), in the subject `subject_id`. Answers 202 with the quiz in
+        `generation_status: pending` and generates it in the background: read it again at
+        `Location` until it is `ready` (with its questions and their correct answers) or `failed`
+        (with `generation_error_code` and `generation_error`). When the generation finishes before
+        the answer, the answer already shows the final status. A quiz that is not ready cannot be
+        started (409 `conflict`) and only you see it.
+
+        Generation spends AI credits, only when the quiz is generated (a failed generation costs
+        nothing): without enough, the answer is 402 `insufficient_credits`, or the quiz fails with
+        that `generation_error_code` when it was generated in the background.
         """
         data = validated(QuizGenerateInputSerializer, request.data)
         data["source_text"] = data.get("source_text") or ""
+        # As generated already when the commit hooks ran the generation (eager Celery).
         quiz = services.quiz_generate(user=_user(request), **data)
         headers = location(request, "quiz:quiz", quiz_id=quiz.pk)
         return Response(
@@ -338,12 +346,19 @@ class AttemptStartApi(APIView):
 
         Draws the questions (and their choices' order) and freezes them; the answer lists them
         without their answers, with `expires_at` when the quiz has a time limit. 409 `conflict` once
-        your `max_attempts` are used or when the quiz has no questions. The body is optional:
-        `{"mode": "adaptive"}` serves the quiz's questions one at a time from
-        `GET /api/quiz/attempts/{id}/next_question/` instead.
+        your `max_attempts` are used, when the quiz has no questions, or while a quiz generated with
+        AI is not `ready` (`generation_status`). The body is optional: `{"mode": "adaptive"}` serves
+        the quiz's questions one at a time from `GET /api/quiz/attempts/{id}/next_question/`
+        instead (`questions_per_attempt` of them, or half the pool), optionally ending early at
+        `stop_at_standard_error`.
         """
-        mode = validated(AttemptStartInputSerializer, request.data)["mode"]
-        attempt = services.attempt_start(user=_user(request), quiz_id=quiz_id, mode=mode)
+        data = validated(AttemptStartInputSerializer, request.data)
+        attempt = services.attempt_start(
+            user=_user(request),
+            quiz_id=quiz_id,
+            mode=data["mode"],
+            stop_at_standard_error=data.get("stop_at_standard_error"),
+        )
         row = selectors.attempt_row(attempt, with_result=False)
         headers = location(request, "quiz:attempt", attempt_id=attempt.pk)
         body = AttemptStartOutputSerializer(row).data

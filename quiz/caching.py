@@ -17,7 +17,7 @@ from studymate_api.cache import TaggedCache, invalidate_tags
 
 # Part of every key: bump it when the layout of a cached value (`selectors.QuizDetail`) changes,
 # so a deploy never unpickles values written by the old code.
-LAYOUT = 1
+LAYOUT = 2
 
 quiz_cache = TaggedCache("quizzes")
 

@@ -5,6 +5,8 @@ objects (never to the names as strings).
   attempt), `essay_grade` (the AI's), `answer_grade_manual` (the owner's); once per grade, a
   regrade again.
 - QuizCompleted (quiz_attempt:<attempt id>): `attempt_finish`.
+- QuizGenerated (quiz:<quiz id>): the AI generation of a quiz stored its questions
+  (`services.generation`); once per quiz. A failed generation is no event: nobody reacts to it.
 
 An adaptive attempt's automatic grades are one AnswerGraded each: the learner model must learn
 from each answer while the attempt is still running (it picks the next question). A fixed
@@ -22,6 +24,7 @@ from typing import NotRequired, TypedDict
 
 from studymate_api.cqrs import EventType
 
+QUIZ = "quiz"
 QUIZ_ANSWER = "quiz_answer"
 QUIZ_ATTEMPT = "quiz_attempt"
 
@@ -75,5 +78,15 @@ class QuizCompletedPayload(TypedDict):
     essay_answers: int
 
 
+class QuizGeneratedPayload(TypedDict):
+    quiz_id: int
+    # Its author; None only once their account was erased (a quiz made public outlives them).
+    user_id: int | None
+    subject_id: int | None
+    title: str
+    questions: int
+
+
 ANSWER_GRADED = EventType("AnswerGraded", aggregate=QUIZ_ANSWER, payload=AnswerGradedPayload)
 QUIZ_COMPLETED = EventType("QuizCompleted", aggregate=QUIZ_ATTEMPT, payload=QuizCompletedPayload)
+QUIZ_GENERATED = EventType("QuizGenerated", aggregate=QUIZ, payload=QuizGeneratedPayload)

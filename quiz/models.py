@@ -29,6 +29,12 @@ class QuestionType(models.TextChoices):
 CHOICE_TYPES = frozenset({QuestionType.MULTIPLE_CHOICE, QuestionType.MULTIPLE_SELECT})
 
 
+class GenerationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
 class Quiz(models.Model):
     title = models.CharField(_("title"), max_length=200)
     subject = models.ForeignKey(
@@ -55,6 +61,14 @@ class Quiz(models.Model):
     show_answers = models.CharField(
         max_length=16, choices=ShowAnswers.choices, default=ShowAnswers.AFTER_FINISH
     )
+    # A quiz written by hand is ready. One the AI writes (`services.generation`) is pending
+    # until its questions are stored, or failed with the error's code and message; until it is
+    # ready nobody can take it and nobody but its owner sees it.
+    generation_status = models.CharField(
+        max_length=8, choices=GenerationStatus.choices, default=GenerationStatus.READY
+    )
+    generation_error_code = models.CharField(max_length=64, blank=True)
+    generation_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,6 +89,26 @@ class Quiz(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class QuizGeneration(models.Model):
+    """The request of a pending AI quiz, for its task: one row while the quiz is pending,
+    deleted with the outcome (questions stored, or the quiz marked failed), so the source text
+    is kept no longer than the generation needs it. `claimed_at`: when a task took it (see
+    `services.generation`)."""
+
+    quiz = models.OneToOneField(
+        Quiz, on_delete=models.CASCADE, primary_key=True, related_name="generation"
+    )
+    source_text = models.TextField()
+    num_questions = models.PositiveSmallIntegerField()
+    question_types = models.JSONField(default=list)
+    provider = models.CharField(max_length=20, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"generation of quiz {self.quiz_id}"
 
 
 class Question(models.Model):
@@ -137,6 +171,9 @@ class QuizAttempt(models.Model):
     mode = models.CharField(max_length=8, choices=AttemptMode.choices, default=AttemptMode.FIXED)
     question_order = models.JSONField(default=list)
     choice_order = models.JSONField(default=dict)
+    # An adaptive attempt's start (`quiz.adaptive`): each pool question's predicted log-odds of
+    # success then ("logits", by question id) and the standard error its estimate may stop at.
+    adaptive_state = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -21,6 +21,7 @@ from .models import (
     AnswerStatus,
     AttemptMode,
     Choice,
+    GenerationStatus,
     Question,
     QuestionType,
     Quiz,
@@ -47,10 +48,13 @@ class QuizFilters:
 
 
 def quiz_visibility(user: User, *, through: str = "") -> Q:
-    """Public quizzes and the user's own: the one place the rule is written. `through` is the
-    lookup path from another model to its quiz (`"question__quiz"`), to filter rows by it."""
+    """Public quizzes and the user's own: the one place the rule is written. A quiz the AI has
+    not finished generating (pending or failed) is its owner's alone, public or not. `through`
+    is the lookup path from another model to its quiz (`"question__quiz"`), to filter rows by
+    it."""
     prefix = f"{through}__" if through else ""
-    return Q(**{f"{prefix}is_public": True}) | Q(**{f"{prefix}owner": user})
+    public = {f"{prefix}is_public": True, f"{prefix}generation_status": GenerationStatus.READY}
+    return Q(**public) | Q(**{f"{prefix}owner": user})
 
 
 def _with_questions(quizzes: QuerySet[Quiz]) -> QuerySet[Quiz]:
@@ -94,12 +98,13 @@ class QuizDetail:
 
     owner_id: int | None  # None: its author's account was erased
     is_public: bool
+    ready: bool  # generated (or written by hand), see `quiz_visibility`
     owner_body: bytes
     learner_body: bytes
 
     def visible_to(self, user: User) -> bool:
         # quiz_visibility's rule, applied to the cached row instead of in the query.
-        return self.is_public or self.owner_id == user.pk
+        return (self.is_public and self.ready) or self.owner_id == user.pk
 
 
 def quiz_detail_tags(quiz_id: int) -> list[str]:
@@ -132,7 +137,8 @@ def _quiz_detail(quiz_id: int) -> QuizDetail | None:
     # questions differ, each hidden by the serializer's own `learner_view`.
     learner = {**owner, "questions": [learner_view(q) for q in owner["questions"]]}
     render = JSONRenderer().render
-    return QuizDetail(quiz.owner_id, quiz.is_public, render(owner), render(learner))
+    ready = quiz.generation_status == GenerationStatus.READY
+    return QuizDetail(quiz.owner_id, quiz.is_public, ready, render(owner), render(learner))
 
 
 def quiz_get_owned(*, user: User, quiz_id: int) -> Quiz:
@@ -223,7 +229,7 @@ def quiz_popular(*, user: User, limit: int) -> list[dict[str, Any]]:
     `{id, title, difficulty, learners}`. One query."""
     taken = QuizAttempt.objects.filter(user=user).values("quiz_id")
     return list(
-        Quiz.objects.filter(is_public=True)
+        Quiz.objects.filter(is_public=True, generation_status=GenerationStatus.READY)
         .exclude(owner=user)
         .exclude(pk__in=taken)
         .annotate(learners=Count("attempts__user", distinct=True))
@@ -238,7 +244,11 @@ def quiz_newest_per_subject(
     """Per subject, the newest quiz the user may take: `{id, title, difficulty}`, read from the
     `scanned` newest visible quizzes of those subjects. One query."""
     rows = (
-        Quiz.objects.filter(quiz_visibility(user), subject_id__in=subject_ids)
+        Quiz.objects.filter(
+            quiz_visibility(user),
+            subject_id__in=subject_ids,
+            generation_status=GenerationStatus.READY,
+        )
         .order_by("-created_at", "-id")
         .values("id", "title", "difficulty", "subject_id")[:scanned]
     )

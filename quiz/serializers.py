@@ -25,6 +25,7 @@ from .models import (
     AnswerStatus,
     AttemptMode,
     Difficulty,
+    GenerationStatus,
     GradedBy,
     Question,
     QuestionType,
@@ -400,6 +401,19 @@ class QuizOutputSerializer(serializers.Serializer[Quiz]):
     max_attempts = serializers.IntegerField(allow_null=True)
     pass_percentage = serializers.FloatField()
     show_answers = serializers.ChoiceField(choices=ShowAnswers.choices)
+    generation_status = serializers.ChoiceField(
+        choices=GenerationStatus.choices,
+        help_text="`ready` for a quiz written by hand. A quiz generated with AI is `pending` until "
+        "its questions are written, then `ready`, or `failed` (see `generation_error_code`). "
+        "Until it is ready it has no questions, cannot be started and only its owner sees it.",
+    )
+    generation_error_code = serializers.CharField(
+        help_text="Why the generation failed, as an error code (`ai_unavailable`, "
+        "`ai_output_invalid`, `insufficient_credits`...); empty otherwise."
+    )
+    generation_error = serializers.CharField(
+        help_text="Why the generation failed, in words; empty otherwise."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     questions = QuestionOutputSerializer(many=True, source="questions.all")
@@ -451,6 +465,14 @@ class AttemptStartInputSerializer(StrictInputSerializer):
         "`GET /api/quiz/attempts/{id}/next_question/`, chosen so that your predicted success "
         "is in the target band.",
     )
+    stop_at_standard_error = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.1,
+        max_value=2.0,
+        help_text="Adaptive attempts only: end the attempt early once the ability estimate's "
+        "standard error (in logits) is at most this, after at least 5 answers.",
+    )
 
 
 class AttemptStartOutputSerializer(serializers.Serializer[Any]):
@@ -474,6 +496,15 @@ class NextQuestionOutputSerializer(serializers.Serializer[Any]):
     target_success_rate = SuccessBandOutputSerializer()
     answered = serializers.IntegerField()
     remaining = serializers.IntegerField()
+    ability_vs_expected = serializers.FloatField(
+        help_text="This attempt's ability estimate, in logits above what the learner model "
+        "expected at its start (0: as expected)."
+    )
+    standard_error = serializers.FloatField(help_text="The estimate's standard error (logits).")
+    adapting = serializers.BooleanField(
+        help_text="False when the quiz's pool is under twice the attempt's length: too small to "
+        "choose questions from, so the attempt asks nearly all of them whatever the answers."
+    )
 
 
 class AttemptOutputSerializer(AttemptStartOutputSerializer):

@@ -617,7 +617,12 @@ class GoalDetailApi(APIView):
 
 class StudySettingsApi(APIView):
     @extend_schema(responses={200: StudySettingsOutputSerializer})
-    @etag_cached(tags=lambda request: [settings_tag(_user(request).pk)])
+    @etag_cached(
+        tags=lambda request: [
+            settings_tag(_user(request).pk),
+            *selectors.study_settings_cache_tags(_user(request).pk),
+        ]
+    )
     def get(self, request: Request) -> Response:
         """Read your study settings
 

@@ -8,8 +8,12 @@ from django.utils.translation import gettext_lazy as _
 # Longest study time one log may record: a whole day.
 MAX_LOG_MINUTES = 1440
 MIN_POMODORO, MAX_POMODORO = 5, 120
-# Spaced review (FSRS) aims at this chance of still recalling a card when it falls due.
-MIN_DESIRED_RETENTION, MAX_DESIRED_RETENTION = 0.7, 0.97
+# Spaced review (FSRS) aims at this chance of still recalling a card when it falls due. Below
+# 0.8 forgetting costs more relearning than the longer intervals save; above 0.97 the workload
+# grows steeply for little more recall.
+MIN_DESIRED_RETENTION, MAX_DESIRED_RETENTION = 0.8, 0.97
+# New review cards introduced per learner-local day (Anki's default is 20; 0 stops new cards).
+DEFAULT_NEW_CARDS_PER_DAY, MAX_NEW_CARDS_PER_DAY = 20, 1000
 
 
 class DifficultyLevel(models.TextChoices):
@@ -255,6 +259,7 @@ class StudySettings(models.Model):
     reminder_time = models.TimeField(null=True, blank=True)
     pomodoro_minutes = models.PositiveSmallIntegerField(default=25)
     desired_retention = models.FloatField(default=0.9)
+    new_cards_per_day = models.PositiveSmallIntegerField(default=DEFAULT_NEW_CARDS_PER_DAY)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -273,6 +278,10 @@ class StudySettings(models.Model):
                 condition=Q(desired_retention__gte=MIN_DESIRED_RETENTION)
                 & Q(desired_retention__lte=MAX_DESIRED_RETENTION),
                 name="settings_desired_retention_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_cards_per_day__lte=MAX_NEW_CARDS_PER_DAY),
+                name="settings_new_cards_per_day_range",
             ),
         ]
 

@@ -22,6 +22,7 @@ from studymate_api.core.serializers import MAX_ID, StrictInputSerializer
 from .models import (
     MAX_DESIRED_RETENTION,
     MAX_LOG_MINUTES,
+    MAX_NEW_CARDS_PER_DAY,
     MAX_POMODORO,
     MIN_DESIRED_RETENTION,
     MIN_POMODORO,
@@ -34,6 +35,7 @@ from .models import (
     SummaryStatus,
     SummaryType,
 )
+from .selectors import study_settings_workload
 from .services import CONTENT_MAX_CHARS, CONTENT_MIN_CHARS, MAX_TOPICS
 
 MAX_GOAL_MINUTES = 1_000_000
@@ -371,12 +373,26 @@ class StudySettingsInputSerializer(StrictInputSerializer):
         min_value=MIN_DESIRED_RETENTION,
         max_value=MAX_DESIRED_RETENTION,
         required=False,
-        help_text="Recall probability spaced review aims for when a card falls due.",
+        help_text="Recall probability spaced review aims for when a card falls due "
+        f"({MIN_DESIRED_RETENTION}-{MAX_DESIRED_RETENTION}).",
+    )
+    new_cards_per_day = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_NEW_CARDS_PER_DAY,
+        required=False,
+        help_text="At most this many new review cards are introduced a day (your local day); "
+        "0 stops new cards.",
     )
 
 
 class StudySettingsOutputSerializer(serializers.ModelSerializer[StudySettings]):
     preferred_difficulty = inline_choice_field(DifficultyLevel, read_only=True)
+    expected_daily_reviews = serializers.SerializerMethodField(
+        help_text="Spaced reviews a day to expect at `desired_retention` and "
+        "`new_cards_per_day`: your cards now, the new ones among them introduced at your daily "
+        "limit, averaged over the next 30 days (your own FSRS parameters once fitted). Null "
+        "when it cannot be estimated."
+    )
 
     class Meta:
         model = StudySettings
@@ -387,7 +403,13 @@ class StudySettingsOutputSerializer(serializers.ModelSerializer[StudySettings]):
             "reminder_time",
             "pomodoro_minutes",
             "desired_retention",
+            "new_cards_per_day",
+            "expected_daily_reviews",
         )
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_expected_daily_reviews(self, settings: StudySettings) -> float | None:
+        return study_settings_workload(settings)
 
 
 # --- pages (for the schema) ---------------------------------------------------------------------

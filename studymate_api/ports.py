@@ -12,6 +12,10 @@ Ports are few, on purpose. Every one of them:
 - `quiz.success_predictor`: asked by `quiz.adaptive` (Protocol `SuccessPredictor`), provided by
   `personalization` (the learner model's predictions and its target band). Without a provider
   predictions come from the authored difficulty, for an average learner.
+- `study.review_workload`: asked by `study.selectors.settings` (Protocol `ReviewWorkload`: the
+  reviews a day the study settings' desired retention and new-card limit would cost, and the
+  cache tags of that figure), provided by `personalization` (the learner's review cards and
+  FSRS parameters). Without a provider the settings show no estimate.
 - `accounts.data_export` (several providers): asked by `accounts.services.export` (Protocol
   `ExportSection`, registry `data_export_sections`), provided by every app that holds a
   learner's data (`study`, `quiz`, `personalization`, `realtime`, `notifications`,

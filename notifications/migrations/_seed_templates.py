@@ -596,5 +596,37 @@ ACCOUNT_TEMPLATES: list[dict[str, str]] = [
     },
 ]
 
+# A quiz generated with AI is ready (0004: generation moved out of the request).
+QUIZ_READY_TEMPLATES: list[dict[str, str]] = [
+    {
+        "kind": "quiz_ready",
+        "language": "en",
+        "subject": "Your quiz “{{ quiz_title }}” is ready",
+        "text_body": "Hi {{ name }},\n\nThe AI quiz “{{ quiz_title }}” is ready: "
+        "{{ questions }} questions to practise with.",
+        "html_body": _html(
+            "Your quiz is ready",
+            "<p>Hi {{ name }},</p><p>The AI quiz <strong>{{ quiz_title }}</strong> is ready: "
+            "{{ questions }} questions to practise with.</p>",
+        ),
+        "push_body": "“{{ quiz_title }}” is ready: {{ questions }} questions.",
+        "sms_body": "StudyMate: your quiz “{{ quiz_title }}” is ready.",
+    },
+    {
+        "kind": "quiz_ready",
+        "language": "ko",
+        "subject": "퀴즈 “{{ quiz_title }}”이(가) 준비되었습니다",
+        "text_body": "{{ name }}님, 안녕하세요.\n\nAI 퀴즈 “{{ quiz_title }}”이(가) 준비되었습니다. "
+        "{{ questions }}문제를 풀어 보세요.",
+        "html_body": _html(
+            "퀴즈가 준비되었습니다",
+            "<p>{{ name }}님, 안녕하세요.</p><p>AI 퀴즈 <strong>{{ quiz_title }}</strong>이(가) "
+            "준비되었습니다. {{ questions }}문제를 풀어 보세요.</p>",
+        ),
+        "push_body": "“{{ quiz_title }}” 퀴즈가 준비되었습니다. {{ questions }}문제를 풀어 보세요.",
+        "sms_body": "StudyMate: 퀴즈 “{{ quiz_title }}”이(가) 준비되었습니다.",
+    },
+]
+
 # Every template the migrations seed (tests/conftest.py seeds the same list).
-ALL_TEMPLATES: list[dict[str, str]] = [*TEMPLATES, *ACCOUNT_TEMPLATES]
+ALL_TEMPLATES: list[dict[str, str]] = [*TEMPLATES, *ACCOUNT_TEMPLATES, *QUIZ_READY_TEMPLATES]

@@ -2,7 +2,15 @@
 
 from .knowledge import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
 from .profile import LearnerProfile, ProcessedActivity
-from .reviews import ReviewCard, ReviewKind, ReviewLog, ReviewRating, ReviewSource, ReviewState
+from .reviews import (
+    ReviewCard,
+    ReviewKind,
+    ReviewLog,
+    ReviewParameters,
+    ReviewRating,
+    ReviewSource,
+    ReviewState,
+)
 
 __all__ = [
     "ItemDifficulty",
@@ -14,6 +22,7 @@ __all__ = [
     "ReviewCard",
     "ReviewKind",
     "ReviewLog",
+    "ReviewParameters",
     "ReviewRating",
     "ReviewSource",
     "ReviewState",

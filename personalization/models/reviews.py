@@ -1,9 +1,11 @@
-"""Spaced-review cards scheduled with FSRS, and the log of every review.
+"""Spaced-review cards scheduled with FSRS, the log of every review, and each learner's FSRS
+parameters fitted from that log.
 
 A card's scheduling fields are exactly those of `fsrs.Card` (state, step, stability,
 difficulty, due, last_review), so `personalization.services.reviews` converts both ways without
 loss. `reps`/`lapses` are counted by us: the reviews, and the reviews rated "again" after the
-card had graduated (as Anki counts lapses).
+card had graduated (as Anki counts lapses). A card with no review yet is new; the due queue
+introduces at most the learner's `new_cards_per_day` of them a day (`introduced_at`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class ReviewRating(models.IntegerChoices):
 
 class ReviewSource(models.TextChoices):
     REVIEW = "review", _("Rated in a review")
-    QUIZ = "quiz", _("Answered wrong again in a quiz")
+    QUIZ = "quiz", _("Answered in a quiz")
 
 
 class ReviewCard(models.Model):
@@ -72,6 +74,10 @@ class ReviewCard(models.Model):
     last_review = models.DateTimeField(null=True, blank=True)
     reps = models.PositiveIntegerField(default=0)
     lapses = models.PositiveIntegerField(default=0)
+    # The first review: the card stopped being new (counted against that day's new-card limit).
+    introduced_at = models.DateTimeField(null=True, blank=True)
+    # Suspended cards are left out of the due queue and of quiz answers' reviews.
+    suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,7 +100,10 @@ class ReviewCard(models.Model):
                 name="review_card_has_source",
             ),
         ]
-        indexes = [models.Index(fields=["user", "due"], name="review_card_user_due")]
+        indexes = [
+            models.Index(fields=["user", "due"], name="review_card_user_due"),
+            models.Index(fields=["user", "introduced_at"], name="review_card_user_introduced"),
+        ]
 
     def __str__(self) -> str:
         source = self.question_id if self.kind == ReviewKind.QUESTION else self.concept
@@ -122,3 +131,31 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"rating {self.rating} of card {self.card_id} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewParameters(models.Model):
+    """One learner's FSRS-6 parameters, fitted from their own review log by a Celery task
+    (`tasks.fit_review_parameters`, `personalization.memory.fit_parameters`) once it holds
+    `services.reviews.MIN_FIT_RATINGS` scored ratings; the scheduler uses them instead of the
+    defaults. `claimed_at`: a fit in progress (the claim that keeps a second one out)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_parameters"
+    )
+    # 21 floats within fsrs's bounds; empty until a fit succeeds (the defaults apply).
+    parameters = models.JSONField(default=list, blank=True)
+    # The log the fit saw: every rating, and those it scored (a day or more after the previous).
+    log_size = models.PositiveIntegerField(default=0)
+    scored_ratings = models.PositiveIntegerField(default=0)
+    # Mean log loss on those scored ratings (in-sample) of the defaults and of the fit.
+    default_loss = models.FloatField(null=True, blank=True)
+    fitted_loss = models.FloatField(null=True, blank=True)
+    fitted_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = _("review parameters")
+
+    def __str__(self) -> str:
+        return f"FSRS parameters of {self.user_id}"

@@ -57,7 +57,7 @@ def _percent(p: float) -> int:
 def due_reviews(ctx: LearnerContext) -> list[Recommendation]:
     """Due review cards, one suggestion per subject. Two queries."""
     groups = list(
-        ReviewCard.objects.filter(user=ctx.user, due__lte=ctx.now)
+        ReviewCard.objects.filter(user=ctx.user, due__lte=ctx.now, suspended_at__isnull=True)
         .order_by()
         .values("subject_id")
         .annotate(count=Count("id"), oldest=Min("due"))

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import LearnerAbility, LearnerProfile, LearnerSkillState, ReviewCard, ReviewLog
+from ..models import (
+    LearnerAbility,
+    LearnerProfile,
+    LearnerSkillState,
+    ReviewCard,
+    ReviewLog,
+    ReviewParameters,
+)
 
 
 def personalization_export_for_user(user_id: int) -> dict[str, list[Any]]:
     """What the platform has learned about the learner (the learning-style evidence, abilities
-    overall and per subject and skill) and their review cards with every rating. One query per
-    table."""
+    overall and per subject and skill), their review cards with every rating, and the FSRS
+    parameters fitted from those. One query per table."""
     return {
         "learner_profile": list(
             LearnerProfile.objects.filter(user_id=user_id).values(
@@ -53,6 +60,8 @@ def personalization_export_for_user(user_id: int) -> dict[str, list[Any]]:
                 "last_review",
                 "reps",
                 "lapses",
+                "introduced_at",
+                "suspended_at",
                 "created_at",
             )
         ),
@@ -68,6 +77,16 @@ def personalization_export_for_user(user_id: int) -> dict[str, list[Any]]:
                 "scheduled_due",
                 "stability",
                 "difficulty",
+            )
+        ),
+        "review_parameters": list(
+            ReviewParameters.objects.filter(user_id=user_id, fitted_at__isnull=False).values(
+                "parameters",
+                "log_size",
+                "scored_ratings",
+                "default_loss",
+                "fitted_loss",
+                "fitted_at",
             )
         ),
     }

@@ -28,6 +28,8 @@ class GradedAnswer:
     skills: tuple[str, ...]
     authored_difficulty: str
     correct: bool
+    # How long the learner took to answer, when known (spaced review rates a fast answer easy).
+    seconds: float | None = None
 
 
 def answer_skills(topics: object, subject_name: str | None) -> tuple[str, ...]:

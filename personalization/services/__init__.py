@@ -11,7 +11,14 @@ from .profile import (
     learning_session_record_on_commit,
     profile_observe,
 )
-from .reviews import review_card_rate, review_cards_from_summary, review_cards_from_wrong_answers
+from .reviews import (
+    review_card_delete,
+    review_card_rate,
+    review_card_suspend,
+    review_cards_from_answers,
+    review_cards_from_summary,
+    review_parameters_fit,
+)
 
 __all__ = [
     "knowledge_update_from_answer",
@@ -21,7 +28,10 @@ __all__ = [
     "learning_session_record_by_ids",
     "learning_session_record_on_commit",
     "profile_observe",
+    "review_card_delete",
     "review_card_rate",
+    "review_card_suspend",
+    "review_cards_from_answers",
     "review_cards_from_summary",
-    "review_cards_from_wrong_answers",
+    "review_parameters_fit",
 ]

@@ -13,7 +13,7 @@ from .. import knowledge
 from ..caching import personalization_invalidate_on_commit
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
 from ..selectors.knowledge import GradedAnswer, graded_answer_get
-from .reviews import review_cards_from_wrong_answers
+from .reviews import review_cards_from_answers
 
 _ABILITY_FIELDS = ["ability", "n", "recent", "last", "updated_at"]
 _SKILL_FIELDS = ["ability", "n_observations", "recent", "updated_at"]
@@ -41,7 +41,8 @@ def knowledge_update_from_answers(answers: Sequence[GradedAnswer]) -> int:
     fixed order (abilities, skills by name, items by question) to avoid deadlocks. A row that
     did not exist at the read is inserted by the upsert; if another transaction created it in
     between, the upsert keeps this one's values (one answer's step lost, on a new row only).
-    A wrong answer also becomes a spaced-review card (or a lapse of its card). Joins the
+    Each answer is also a review of the spaced-review cards it touches, and a wrong one without
+    a card becomes one (`review_cards_from_answers`). Joins the
     caller's transaction (an outbox delivery) with no savepoint of its own."""
     if not answers:
         return 0
@@ -51,7 +52,7 @@ def knowledge_update_from_answers(answers: Sequence[GradedAnswer]) -> int:
         if not fresh:
             return 0
         _apply(fresh)
-        review_cards_from_wrong_answers(answer for answer in fresh if not answer.correct)
+        review_cards_from_answers(fresh)
         for user_id in sorted({answer.user_id for answer in fresh}):
             personalization_invalidate_on_commit(user_id)
     return len(fresh)

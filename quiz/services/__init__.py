@@ -1,8 +1,8 @@
 """Every write of the quiz domain. Other apps import from here, never from the modules.
 
-What other apps hear of quiz is in `quiz.events` (AnswerGraded, QuizCompleted); the one port
-quiz asks through, for a learner model's predictions, is `success_predictor_port` (see
-`quiz.adaptive` and `studymate_api.ports`)."""
+What other apps hear of quiz is in `quiz.events` (AnswerGraded, QuizCompleted, QuizGenerated);
+the one port quiz asks through, for a learner model's predictions, is `success_predictor_port`
+(see `quiz.adaptive` and `studymate_api.ports`)."""
 
 from ..adaptive import Candidate, SuccessPredictor, success_predictor_port
 from .attempts import (
@@ -23,7 +23,7 @@ from .authoring import (
     quiz_update,
 )
 from .essays import ESSAY_CONFIDENCE_THRESHOLD, answer_grade_manual, essay_grade
-from .generation import quiz_generate
+from .generation import quiz_generate, quiz_generation_requeue_stale, quiz_generation_run
 
 __all__ = [
     "ESSAY_CONFIDENCE_THRESHOLD",
@@ -44,6 +44,8 @@ __all__ = [
     "quiz_create",
     "quiz_delete",
     "quiz_generate",
+    "quiz_generation_requeue_stale",
+    "quiz_generation_run",
     "quiz_update",
     "success_predictor_port",
 ]

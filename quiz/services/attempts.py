@@ -18,12 +18,13 @@ from studymate_api.core.errors import Conflict, NotFound, ValidationFailed, vali
 from studymate_api.metrics import track_event
 
 from .. import grading
-from ..adaptive import attempt_length, is_adaptive
+from ..adaptive import attempt_length, is_adaptive, start_state
 from ..events import ANSWER_GRADED, QUIZ_COMPLETED, GradedAnswerPayload
 from ..models import (
     AnswerStatus,
     AttemptMode,
     Choice,
+    GenerationStatus,
     GradedBy,
     Question,
     QuestionType,
@@ -40,13 +41,22 @@ MAX_TEXT_ANSWER = 10_000
 _random = random.SystemRandom()
 
 
-def attempt_start(*, user: User, quiz_id: int, mode: str = AttemptMode.FIXED) -> QuizAttempt:
+def attempt_start(
+    *,
+    user: User,
+    quiz_id: int,
+    mode: str = AttemptMode.FIXED,
+    stop_at_standard_error: float | None = None,
+) -> QuizAttempt:
     """Draws the attempt's questions (and shuffles them and their choices as the quiz says) and
-    freezes that order; an adaptive attempt freezes the whole pool instead and serves it one
-    question at a time (`quiz.adaptive`). With `max_attempts`, the learner's row is locked so
-    that their concurrent starts count attempts right (other learners are not held up)."""
+    freezes that order; an adaptive attempt freezes the whole pool instead, with the learner
+    model's predictions on it, and serves it one question at a time (`quiz.adaptive`). With
+    `max_attempts`, the learner's row is locked so that their concurrent starts count attempts
+    right (other learners are not held up). A quiz the AI has not generated (pending, or
+    failed) cannot be taken yet: 409."""
     adaptive = mode == AttemptMode.ADAPTIVE
     quiz = access_quiz(user=user, quiz_id=quiz_id)
+    _check_generated(quiz)
     with transaction.atomic():
         if quiz.max_attempts is not None:
             list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
@@ -55,12 +65,23 @@ def attempt_start(*, user: User, quiz_id: int, mode: str = AttemptMode.FIXED) ->
             raise Conflict(_("You have used every attempt of this quiz."))
         questions = _pool(quiz) if adaptive else _draw(quiz)
         now = timezone.now()
+        state = (
+            start_state(
+                user=user,
+                quiz=quiz,
+                questions=questions,
+                stop_at_standard_error=stop_at_standard_error,
+            )
+            if adaptive
+            else {}
+        )
         return QuizAttempt.objects.create(
             user=user,
             quiz=quiz,
             mode=mode,
             question_order=[q.pk for q in questions],
             choice_order={str(q.pk): _choice_order(quiz, q) for q in questions},
+            adaptive_state=state,
             started_at=now,
             expires_at=(
                 now + datetime.timedelta(minutes=quiz.time_limit_minutes)
@@ -69,6 +90,13 @@ def attempt_start(*, user: User, quiz_id: int, mode: str = AttemptMode.FIXED) ->
             ),
             max_score=0.0 if adaptive else round(sum(q.points for q in questions), 4),
         )
+
+
+def _check_generated(quiz: Quiz) -> None:
+    if quiz.generation_status == GenerationStatus.PENDING:
+        raise Conflict(_("This quiz is still being generated. Try again shortly."))
+    if quiz.generation_status == GenerationStatus.FAILED:
+        raise Conflict(_("This quiz could not be generated."))
 
 
 def _pool(quiz: Quiz) -> list[Question]:

@@ -61,13 +61,20 @@ def quiz_create(
     them (without `quiz_id`)."""
     data = {name: fields[name] for name in QUIZ_FIELDS if name in fields}
     quiz = Quiz.objects.create(owner=owner, subject_id=_subject_id(owner, subject_id), **data)
+    quiz_questions_add(quiz=quiz, questions=questions)
+    quizzes_invalidate_on_commit(quiz.pk)
+    return access_quiz(user=owner, quiz_id=quiz.pk)
+
+
+def quiz_questions_add(*, quiz: Quiz, questions: Sequence[Mapping[str, Any]]) -> None:
+    """Stores `questions` (as `question_create` takes them, without `quiz_id`) in their order,
+    in the caller's transaction; one that cannot be graded as its type says is a 400 naming it
+    (`questions[0]`). The caller invalidates the quiz's cached reads."""
     for position, question in enumerate(questions):
         try:
             _question_create(quiz, {"order": position, **question})
         except ValidationFailed as error:
             raise ValidationFailed(fields={f"questions[{position}]": _flat(error)}) from None
-    quizzes_invalidate_on_commit(quiz.pk)
-    return access_quiz(user=owner, quiz_id=quiz.pk)
 
 
 def _flat(error: ValidationFailed) -> list[str]:

@@ -17,9 +17,13 @@ from .progress import (
     user_timezone,
 )
 from .settings import (
+    ReviewWorkload,
     learner_reminder,
     learners_with_reminder,
+    review_workload_port,
+    study_settings_cache_tags,
     study_settings_preferences,
+    study_settings_workload,
 )
 from .subjects import (
     POPULAR_LIMIT,
@@ -45,6 +49,7 @@ from .summaries import (
 
 __all__ = [
     "POPULAR_LIMIT",
+    "ReviewWorkload",
     "SubjectFilters",
     "SummaryConcepts",
     "current_streak",
@@ -61,8 +66,11 @@ __all__ = [
     "progress_list",
     "progress_page",
     "progress_row",
+    "review_workload_port",
     "study_learner_cache_tags",
+    "study_settings_cache_tags",
     "study_settings_preferences",
+    "study_settings_workload",
     "study_week",
     "subject_cache_tags",
     "subject_get",

@@ -94,6 +94,7 @@ def study_export_for_user(user_id: int) -> dict[str, list[Any]]:
                 "reminder_time",
                 "pomodoro_minutes",
                 "desired_retention",
+                "new_cards_per_day",
                 "updated_at",
             )
         ),

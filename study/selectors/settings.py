@@ -1,12 +1,16 @@
-"""Reads of study settings."""
+"""Reads of study settings, and the port through which the settings show what spaced review
+would cost a day at them (`review_workload_port`, provided by personalization, which owns the
+review cards; study cannot import it)."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import F, QuerySet
+
+from studymate_api.ports import Port
 
 from ..models import StudySettings
 
@@ -18,6 +22,43 @@ if TYPE_CHECKING:
 class Reminder:
     time: datetime.time
     daily_goal_minutes: int
+
+
+class ReviewWorkload(Protocol):
+    def daily_reviews(
+        self, *, user_id: int, desired_retention: float, new_cards_per_day: int
+    ) -> float | None:
+        """Expected reviews a day for the learner at these settings; None when unknown."""
+
+    def cache_tags(self, user_id: int) -> list[str]:
+        """The cache tags whose invalidation changes that figure (the learner's cards)."""
+
+
+class _NoWorkload:
+    def daily_reviews(
+        self, *, user_id: int, desired_retention: float, new_cards_per_day: int
+    ) -> float | None:
+        return None
+
+    def cache_tags(self, user_id: int) -> list[str]:
+        return []
+
+
+review_workload_port: Port[ReviewWorkload] = Port("study.review_workload", default=_NoWorkload())
+
+
+def study_settings_workload(settings: StudySettings) -> float | None:
+    """Expected daily reviews at these settings (see `ReviewWorkload`)."""
+    return review_workload_port.get().daily_reviews(
+        user_id=settings.user_id,
+        desired_retention=settings.desired_retention,
+        new_cards_per_day=settings.new_cards_per_day,
+    )
+
+
+def study_settings_cache_tags(user_id: int) -> list[str]:
+    """The tags of the settings' answer beside their own (the workload's)."""
+    return review_workload_port.get().cache_tags(user_id)
 
 
 def study_settings_preferences(*, user: User) -> StudySettings:

@@ -19,6 +19,7 @@ SETTINGS_FIELDS = (
     "reminder_time",
     "pomodoro_minutes",
     "desired_retention",
+    "new_cards_per_day",
 )
 
 

@@ -60,6 +60,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "study.requeue_stale_summaries",
         "schedule": 300.0,
     },
+    # AI quizzes likewise.
+    "quiz-requeue-stale-generations": {
+        "task": "quiz.requeue_stale_generations",
+        "schedule": 300.0,
+    },
+    # Learners whose review log has grown enough get their FSRS parameters (re)fitted.
+    "personalization-fit-review-parameters": {
+        "task": "personalization.fit_review_parameters_due",
+        "schedule": 3600.0,
+    },
     # Live learning sessions idle for 30 minutes end; the others get a clock tick.
     "realtime-sweep-learning-sessions": {
         "task": "realtime.sweep_learning_sessions",

@@ -195,9 +195,13 @@ def test_declared_errors_are_documented_per_operation(schema: dict[str, Any]) ->
     assert _codes(schema, leave["409"]) == ["owner_cannot_leave"]
     checkout = paths["/api/subscription/checkout/"]["post"]["responses"]
     assert _codes(schema, checkout["503"]) == ["billing_not_configured", "service_unavailable"]
+    # Generated in the background: a provider's failure is the quiz's `generation_error_code`,
+    # not the answer's; what can refuse the request itself is as for summaries.
     quiz = paths["/api/quiz/quizzes/generate/"]["post"]["responses"]
-    assert _codes(schema, quiz["502"]) == ["ai_output_invalid"]
-    assert _codes(schema, quiz["422"]) == ["ai_request_rejected", "idempotency_key_reused"]
+    assert _codes(schema, quiz["402"]) == ["insufficient_credits"]
+    assert _codes(schema, quiz["429"]) == ["throttled"]
+    assert _codes(schema, quiz["422"]) == ["idempotency_key_reused"]
+    assert "502" not in quiz
     login = paths["/api/auth/login/"]["post"]["responses"]
     assert _codes(schema, login["401"]) == ["authentication_failed"]
     assert _codes(schema, login["403"]) == ["account_locked"]

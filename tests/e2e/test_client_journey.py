@@ -257,7 +257,8 @@ def test_a_learner_journey_through_the_generated_client(alice: App, bob: App) ->
     assert stored.summary == done.data["summary"]
 
     # Quiz generation, retried by a flaky network with the same Idempotency-Key: one quiz, one
-    # charge.
+    # charge. The worker generates it (eager Celery: before the answer); the app reads it again
+    # at its Location until it is ready.
     before = alice.call("subscription_credits_retrieve", 200).parsed
     generate = models.QuizGenerateInputRequest(
         subject_id=subject.id,
@@ -267,11 +268,18 @@ def test_a_learner_journey_through_the_generated_client(alice: App, bob: App) ->
     )
     key = f"journey-{secrets.token_hex(8)}"
     first = alice.call("quiz_quizzes_generate_create", 202, body=generate, idempotency_key=key)
+    quiz = first.parsed
+    assert isinstance(quiz, models.QuizOutput)
+    assert first.headers["Location"].endswith(f"/api/quiz/quizzes/{quiz.id}/")
+    deadline = time.monotonic() + 60
+    while quiz.generation_status == models.GenerationStatusEnum.PENDING:
+        assert time.monotonic() < deadline, "the worker did not generate the quiz within 60 s"
+        time.sleep(0.2)
+        quiz = alice.call("quiz_quizzes_retrieve", 200, quiz_id=quiz.id).parsed
+    assert quiz.generation_status == models.GenerationStatusEnum.READY
     after_first = alice.call("subscription_credits_retrieve", 200).parsed
     retry = alice.call("quiz_quizzes_generate_create", 202, body=generate, idempotency_key=key)
     after_retry = alice.call("subscription_credits_retrieve", 200).parsed
-    quiz = first.parsed
-    assert isinstance(quiz, models.QuizOutput)
     assert "Idempotent-Replayed" not in first.headers
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert isinstance(retry.parsed, models.QuizOutput)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -51,7 +52,13 @@ def graduated_cards(
     cards = [wrong_card(user, make_question, graded_answer) for _ in range(count)]
     last = timezone.now() - datetime.timedelta(days=10)
     ReviewCard.objects.filter(pk__in=[c.pk for c in cards]).update(
-        state=ReviewState.REVIEW, step=None, stability=stability, difficulty=5.0, last_review=last
+        state=ReviewState.REVIEW,
+        step=None,
+        stability=stability,
+        difficulty=5.0,
+        last_review=last,
+        reps=3,
+        introduced_at=last - datetime.timedelta(days=10),
     )
     return cards
 
@@ -130,7 +137,7 @@ def test_higher_desired_retention_schedules_sooner(
 ) -> None:
     cards = graduated_cards(2, 20.0, user, make_question, graded_answer)
     dues = []
-    for card, retention in zip(cards, [0.75, 0.97], strict=True):
+    for card, retention in zip(cards, [0.8, 0.97], strict=True):
         settings = auth_client.put("/api/study/settings/", {"desired_retention": retention})
         assert settings.status_code == 200, settings.content
         assert settings.json()["desired_retention"] == retention
@@ -138,7 +145,7 @@ def test_higher_desired_retention_schedules_sooner(
     assert dues[1] < dues[0]
 
 
-@pytest.mark.parametrize("retention", [0.5, 0.99, "high"])
+@pytest.mark.parametrize("retention", [0.5, 0.7, 0.79, 0.99, "high"])
 def test_desired_retention_is_validated(auth_client: APIClient, retention: object) -> None:
     response = auth_client.put("/api/study/settings/", {"desired_retention": retention})
     assert response.status_code == 400
@@ -158,9 +165,11 @@ def test_the_answer_shows_after_rating_once_the_attempt_is_finished(
     QuizAttempt.objects.filter(user=user).update(finished_at=timezone.now())
     after = auth_client.post(rate_url(card.pk), {"rating": "good"}).json()
 
-    assert during["answer"] == {"correct_answer": None, "explanation": None, "summary": None}
+    hidden = {"correct_answer": None, "concept": None, "explanation": None, "summary": None}
+    assert during["answer"] == hidden
     assert after["answer"] == {
         "correct_answer": True,
+        "concept": None,
         "explanation": "Because it is.",
         "summary": None,
     }
@@ -176,7 +185,8 @@ def test_a_quiz_that_never_shows_answers_keeps_them_hidden(
     Quiz.objects.filter(questions=card.question_id).update(show_answers=ShowAnswers.NEVER)
     QuizAttempt.objects.filter(user=user).update(finished_at=timezone.now())
     body = auth_client.post(rate_url(card.pk), {"rating": "good"}).json()
-    assert body["answer"] == {"correct_answer": None, "explanation": None, "summary": None}
+    hidden = {"correct_answer": None, "concept": None, "explanation": None, "summary": None}
+    assert body["answer"] == hidden
 
 
 def test_another_learners_card_is_not_found(
@@ -257,11 +267,13 @@ def test_the_due_list_is_paginated_in_a_fixed_number_of_queries(
 ) -> None:
     for _ in range(3):
         wrong_card(user, make_question, graded_answer)
-    with django_assert_num_queries(4):  # user, count, cards, choices
+    # user (with the profile: the local day), settings (the new-card limit), today's new cards,
+    # count, cards, choices
+    with django_assert_num_queries(6):
         assert auth_client.get(DUE).json()["count"] == 3
     for _ in range(4):
         wrong_card(user, make_question, graded_answer)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         page = auth_client.get(DUE, {"page_size": 5}).json()
     assert page["count"] == 7
     assert len(page["results"]) == 5
@@ -305,11 +317,22 @@ class TestConceptCards:
         body = auth_client.get(DUE).json()
         assert body["count"] == len(listed[:10])
         first = body["results"][0]
-        assert first["concept"] in listed
         assert first["question"] is None
         rated = auth_client.post(rate_url(first["id"]), {"rating": "good"}).json()
+        concept = rated["answer"]["concept"]
+        assert concept in listed
         assert rated["answer"]["summary"] == summary["id"]
-        assert first["concept"].casefold() in rated["answer"]["explanation"].casefold()
+        # The front is the concept's sentence from the summarized text with the concept
+        # blanked, or the bare concept when no sentence says more than it.
+        if first["cloze"] is None:
+            assert first["concept"] == concept
+        else:
+            assert first["concept"] is None
+            assert "_____" in first["cloze"]["text"]
+            assert concept.casefold() not in first["cloze"]["text"].casefold()
+            assert concept.casefold() in rated["answer"]["explanation"].casefold()
+        clozes = [row["cloze"] for row in body["results"] if row["cloze"] is not None]
+        assert clozes, "the source text has sentences about its key concepts"
 
     def test_other_summaries_give_cards_from_the_one_ai_call_they_made(
         self,
@@ -334,3 +357,185 @@ class TestConceptCards:
         assert review_cards_from_summary(summary_id=summary["id"]) == 0
         assert ReviewCard.objects.filter(user=user, kind="concept").count() == count
         assert AIUsage.objects.count() == 1
+
+
+class TestSuspendAndDelete:
+    def test_a_suspended_card_leaves_the_queue_and_quiz_answers_leave_it_alone(
+        self,
+        auth_client: APIClient,
+        user: User,
+        make_question: Callable[..., Question],
+        graded_answer: GradedAnswer,
+    ) -> None:
+        question = make_question("medium")
+        answered(graded_answer, user, question, False)
+        card = ReviewCard.objects.get(user=user, question=question)
+
+        suspended = auth_client.post(f"{rate_url(card.pk)}suspend/")
+
+        assert suspended.status_code == 200, suspended.content
+        assert suspended.json()["suspended"] is True
+        assert auth_client.get(DUE).json()["count"] == 0
+        answered(graded_answer, user, question, False)  # wrong again: no lapse, no new card
+        assert ReviewCard.objects.get(user=user, question=question).reps == 0
+        rated = auth_client.post(rate_url(card.pk), {"rating": "good"})
+        assert rated.status_code == 409
+        assert rated.json()["error"]["code"] == "conflict"
+        assert auth_client.post(f"{rate_url(card.pk)}suspend/").status_code == 200  # idempotent
+
+        unsuspended = auth_client.post(f"{rate_url(card.pk)}unsuspend/")
+
+        assert unsuspended.status_code == 200
+        assert unsuspended.json()["suspended"] is False
+        assert auth_client.get(DUE).json()["count"] == 1
+        assert auth_client.post(rate_url(card.pk), {"rating": "good"}).status_code == 200
+
+    def test_a_deleted_card_is_gone_with_its_log(
+        self,
+        auth_client: APIClient,
+        user: User,
+        make_question: Callable[..., Question],
+        graded_answer: GradedAnswer,
+    ) -> None:
+        card = wrong_card(user, make_question, graded_answer)
+        assert auth_client.post(rate_url(card.pk), {"rating": "again"}).status_code == 200
+
+        response = auth_client.delete(rate_url(card.pk))
+
+        assert response.status_code == 204
+        assert not ReviewCard.objects.filter(pk=card.pk).exists()
+        assert not ReviewLog.objects.filter(card_id=card.pk).exists()
+        assert auth_client.delete(rate_url(card.pk)).status_code == 404
+        assert auth_client.get(DUE).json()["count"] == 0
+
+    def test_only_the_owner_can_suspend_or_delete(
+        self,
+        user: User,
+        other_user: User,
+        make_question: Callable[..., Question],
+        graded_answer: GradedAnswer,
+    ) -> None:
+        card = wrong_card(user, make_question, graded_answer)
+        other = signed_in_client(other_user)
+        for response in (
+            other.post(f"{rate_url(card.pk)}suspend/"),
+            other.post(f"{rate_url(card.pk)}unsuspend/"),
+            other.delete(rate_url(card.pk)),
+        ):
+            assert response.status_code == 404
+            assert response.json()["error"]["code"] == "not_found"
+        card.refresh_from_db()
+        assert card.suspended_at is None
+        for path in (f"{rate_url(card.pk)}suspend/", f"{rate_url(card.pk)}unsuspend/"):
+            assert APIClient().post(path).status_code == 401
+        assert APIClient().delete(rate_url(card.pk)).status_code == 401
+
+
+class TestNewCardLimit:
+    def test_the_queue_introduces_at_most_the_daily_limit_of_new_cards(
+        self,
+        auth_client: APIClient,
+        user: User,
+        make_question: Callable[..., Question],
+        graded_answer: GradedAnswer,
+    ) -> None:
+        new = [wrong_card(user, make_question, graded_answer) for _ in range(5)]
+        seen = graduated_cards(2, 5.0, user, make_question, graded_answer)  # due, not new
+        assert auth_client.put("/api/study/settings/", {"new_cards_per_day": 2}).status_code == 200
+
+        due = auth_client.get(DUE).json()
+        assert due["count"] == 4  # the two reviews and two new cards
+        assert sum(row["is_new"] for row in due["results"]) == 2
+        assert {row["id"] for row in due["results"]} >= {card.pk for card in seen}
+        # Learning one of the new cards uses up one of today's two.
+        first_new = next(row["id"] for row in due["results"] if row["is_new"])
+        assert auth_client.post(rate_url(first_new), {"rating": "good"}).status_code == 200
+        due = auth_client.get(DUE).json()
+        assert sum(row["is_new"] for row in due["results"]) == 1
+        assert first_new not in {row["id"] for row in due["results"]}  # due in 10 minutes
+
+        # The next local day, two more.
+        yesterday = timezone.now() - datetime.timedelta(days=1)
+        ReviewCard.objects.filter(pk=first_new).update(introduced_at=yesterday)
+        assert sum(row["is_new"] for row in auth_client.get(DUE).json()["results"]) == 2
+        assert len(new) == 5
+
+    def test_no_new_cards_at_a_limit_of_zero(
+        self,
+        auth_client: APIClient,
+        user: User,
+        make_question: Callable[..., Question],
+        graded_answer: GradedAnswer,
+    ) -> None:
+        wrong_card(user, make_question, graded_answer)
+        auth_client.patch("/api/study/settings/", {"new_cards_per_day": 0})
+        assert auth_client.get(DUE).json()["count"] == 0
+
+    def test_the_day_is_the_learners_own(
+        self,
+        auth_client: APIClient,
+        user: User,
+        make_question: Callable[..., Question],
+        graded_answer: GradedAnswer,
+    ) -> None:
+        """A card introduced before the learner's local midnight counts for the day before."""
+        from accounts.models import UserProfile
+
+        UserProfile.objects.update_or_create(user=user, defaults={"timezone": "Pacific/Kiritimati"})
+        card = wrong_card(user, make_question, graded_answer)
+        wrong_card(user, make_question, graded_answer)
+        auth_client.put("/api/study/settings/", {"new_cards_per_day": 1})
+        zone = ZoneInfo("Pacific/Kiritimati")
+        midnight = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0)
+        ReviewCard.objects.filter(pk=card.pk).update(
+            introduced_at=midnight - datetime.timedelta(minutes=1), reps=1
+        )
+        assert sum(row["is_new"] for row in auth_client.get(DUE).json()["results"]) == 1
+        ReviewCard.objects.filter(pk=card.pk).update(
+            introduced_at=midnight + datetime.timedelta(minutes=1)
+        )
+        assert sum(row["is_new"] for row in auth_client.get(DUE).json()["results"]) == 0
+
+
+class TestCloze:
+    def concept(self, user: User, subject: Subject, concept: str, context: str) -> ReviewCard:
+        return ReviewCard.objects.create(
+            user=user,
+            kind="concept",
+            subject=subject,
+            concept=concept,
+            concept_key=concept.casefold(),
+            context=context,
+            due=timezone.now(),
+        )
+
+    def test_the_front_is_the_sentence_with_the_concept_blanked(
+        self, auth_client: APIClient, user: User, subject: Subject
+    ) -> None:
+        card = self.concept(
+            user, subject, "Calvin cycle", "The calvin cycle fixes CO2; the Calvin cycle needs ATP."
+        )
+        front = auth_client.get(DUE).json()["results"][0]
+        assert front["concept"] is None
+        assert front["cloze"] == {
+            "text": "The _____ fixes CO2; the _____ needs ATP.",
+            "hint": "C_____ c____",
+        }
+        back = auth_client.post(rate_url(card.pk), {"rating": "good"}).json()
+        assert back["answer"]["concept"] == "Calvin cycle"
+        assert back["answer"]["explanation"] == card.context
+
+    @pytest.mark.parametrize("context", ["", "Calvin cycle", "Calvin cycle."])
+    def test_without_a_sentence_the_front_is_the_bare_concept(
+        self, auth_client: APIClient, user: User, subject: Subject, context: str
+    ) -> None:
+        self.concept(user, subject, "Calvin cycle", context)
+        front = auth_client.get(DUE).json()["results"][0]
+        assert (front["concept"], front["cloze"]) == ("Calvin cycle", None)
+
+    def test_a_korean_term_keeps_its_particle(
+        self, auth_client: APIClient, user: User, subject: Subject
+    ) -> None:
+        self.concept(user, subject, "광합성", "식물은 광합성으로 포도당을 만든다.")
+        front = auth_client.get(DUE).json()["results"][0]
+        assert front["cloze"] == {"text": "식물은 _____으로 포도당을 만든다.", "hint": "광__"}

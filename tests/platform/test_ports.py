@@ -11,7 +11,9 @@ import pytest
 from accounts.services import account_mail
 from notifications.services.account_mail import AccountMail
 from personalization.selectors.adaptive import LearnerModelPredictor
+from personalization.selectors.reviews import ReviewWorkloadProvider
 from quiz.services import Candidate, success_predictor_port
+from study.selectors import review_workload_port
 from studymate_api.ai import AITask, credits_port
 from studymate_api.ai.credits import reserve_credits
 from studymate_api.ports import declared_ports
@@ -32,13 +34,19 @@ def _keep_predictor() -> Iterator[None]:
 
 def test_the_ports_are_few_and_listed() -> None:
     names = [port.name for port in declared_ports()]
-    assert names == ["accounts.mail", "ai.credits", "quiz.success_predictor"]
+    assert names == [
+        "accounts.mail",
+        "ai.credits",
+        "quiz.success_predictor",
+        "study.review_workload",
+    ]
 
 
 def test_the_providing_apps_registered_at_start() -> None:
     assert credits_port.get() is reserve_ai_credits  # BILLING_CREDITS_ENABLED by default
     assert isinstance(success_predictor_port.get(), LearnerModelPredictor)
     assert isinstance(account_mail.get(), AccountMail)
+    assert isinstance(review_workload_port.get(), ReviewWorkloadProvider)
 
 
 @pytest.mark.usefixtures("_keep_predictor")

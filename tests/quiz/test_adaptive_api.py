@@ -85,6 +85,8 @@ class TestAdaptiveAttempt:
         assert first["target_success_rate"] == {"min": BAND[0], "max": BAND[1]}
         assert (first["answered"], first["remaining"]) == (0, 3)
         assert 0 < first["predicted_success"] < 1
+        assert (first["ability_vs_expected"], first["adapting"]) == (0, True)
+        assert first["standard_error"] == pytest.approx(1.0, abs=0.01)  # the prior's
         question = first["question"]
         assert set(question) == {
             "id",
@@ -222,8 +224,8 @@ def take(
 
 def test_a_simulated_learner_stays_in_the_target_band(user, other_client, subject, commit_hooks):
     quiz = make_pool(user, subject, per_level=45, topic="algebra")
-    _attempt, served = take(other_client, quiz, 1.3, random.Random(20261126), commit_hooks, 100)
-    after_warm_up = served[20:]  # the model starts from an average learner
+    _attempt, served = take(other_client, quiz, 1.3, random.Random(20261126), commit_hooks, 60)
+    after_warm_up = served[15:]  # the model starts from an average learner
     observed = sum(correct for _q, _p, correct in after_warm_up) / len(after_warm_up)
     expected = sum(p for _q, p, _c in after_warm_up) / len(after_warm_up)
     assert BAND[0] <= expected <= BAND[1], expected
@@ -238,8 +240,8 @@ def test_harder_questions_where_strong_easier_where_weak(user, other_client, com
     strong = SubjectFactory.create(name="Strong", created_by=user)
     weak = SubjectFactory.create(name="Weak", created_by=user)
     quizzes = {
-        strong: make_pool(user, strong, per_level=25, topic="strong topic"),
-        weak: make_pool(user, weak, per_level=25, topic="weak topic"),
+        strong: make_pool(user, strong, per_level=40, topic="strong topic"),
+        weak: make_pool(user, weak, per_level=40, topic="weak topic"),
     }
     rng = random.Random(7)
     attempts: dict[Subject, int | None] = {strong: None, weak: None}
@@ -261,3 +263,64 @@ def test_harder_questions_where_strong_easier_where_weak(user, other_client, com
             "/api/personalization/adaptive_difficulty/", {"subject_id": subject.pk}
         )
         assert response.json()["recommended_difficulty"] == level
+
+
+# --- the attempt's own estimate, small pools, early stop ------------------------------------------
+
+
+def test_the_estimate_follows_the_answers_with_a_shrinking_standard_error(
+    user, other_client, subject, commit_hooks
+):
+    quiz = make_pool(user, subject, per_level=6, topic="estimates", questions_per_attempt=8)
+    attempt_id = start_adaptive(other_client, quiz)["id"]
+    seen = []
+    for _ in range(6):
+        step = next_question(other_client, attempt_id)
+        with commit_hooks():
+            submit(other_client, attempt_id, step["question"]["id"], "true")
+        seen.append(next_question(other_client, attempt_id))
+    errors = [step["standard_error"] for step in seen]
+    assert errors == sorted(errors, reverse=True)
+    assert errors[-1] < 0.8
+    shifts = [step["ability_vs_expected"] for step in seen]
+    assert 0 < shifts[0] < shifts[-1]  # right every time: better than the model expected
+
+
+def test_a_pool_too_small_to_adapt_says_so(user, other_client, subject):
+    quiz = make_pool(user, subject, per_level=1, topic="tiny", questions_per_attempt=3)
+    step = next_question(other_client, start_adaptive(other_client, quiz)["id"])
+    assert (step["adapting"], step["remaining"]) == (False, 3)
+
+
+def test_without_a_length_half_the_pool_is_asked(user, other_client, subject):
+    quiz = make_pool(user, subject, per_level=3, topic="halves")  # 9 questions
+    step = next_question(other_client, start_adaptive(other_client, quiz)["id"])
+    assert (step["adapting"], step["remaining"]) == (True, 4)
+
+
+def test_an_attempt_may_stop_once_its_estimate_is_precise(
+    user, other_client, subject, commit_hooks
+):
+    quiz = make_pool(user, subject, per_level=10, topic="stops", questions_per_attempt=20)
+    body = {"mode": "adaptive", "stop_at_standard_error": 0.8}
+    response = other_client.post(start_url(quiz.pk), body, format="json")
+    assert response.status_code == 201, response.content
+    attempt_id = response.json()["id"]
+    answered = 0
+    while (step := next_question(other_client, attempt_id))["question"] is not None:
+        with commit_hooks():
+            submit(other_client, attempt_id, step["question"]["id"], "true")
+        answered += 1
+    assert 5 <= answered < 20
+    assert step["remaining"] == 0
+    assert step["standard_error"] <= 0.8
+
+
+@pytest.mark.parametrize("value", [0.05, 5, "precise"])
+def test_a_bad_stop_is_refused(user, other_client, subject, value):
+    quiz = make_pool(user, subject, per_level=2, topic="bad stops")
+    body = {"mode": "adaptive", "stop_at_standard_error": value}
+    response = other_client.post(start_url(quiz.pk), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert not QuizAttempt.objects.filter(quiz=quiz).exists()

@@ -3,7 +3,8 @@ in personalization: public quizzes and one's own; another learner's private quiz
 
 from __future__ import annotations
 
-from quiz.models import Question
+from quiz.models import GenerationStatus, Question, Quiz
+from quiz.selectors import quiz_newest_per_subject, quiz_popular
 
 from .conftest import QUESTIONS, quiz_url
 
@@ -46,3 +47,24 @@ def test_another_learners_quiz_is_visible_while_public_and_not_found_once_privat
     }
     owner = _statuses(auth_client, quiz)
     assert owner["quiz"] == owner["question"] == owner["prediction"] == 200
+
+
+def test_a_quiz_the_ai_has_not_generated_is_its_owners_alone_even_when_public(
+    make_quiz, user, other_user, subject, auth_client, other_client
+):
+    """Pending (or failed): nobody else reads, lists, recommends or takes it; nobody takes it."""
+    quiz = make_quiz(is_public=True)
+    Quiz.objects.filter(pk=quiz.pk).update(generation_status=GenerationStatus.PENDING)
+    assert _statuses(other_client, quiz) == {
+        "quiz": 404,
+        "question": 404,
+        "question edit": 404,
+        "questions listed": 0,
+        "prediction": 404,
+    }
+    owner = _statuses(auth_client, quiz)
+    assert owner["quiz"] == owner["question"] == owner["prediction"] == 200
+    assert quiz.pk not in {row["id"] for row in quiz_popular(user=other_user, limit=10)}
+    for learner in (user, other_user):
+        newest = quiz_newest_per_subject(user=learner, subject_ids=[subject.pk], scanned=10)
+        assert newest == {}

@@ -160,6 +160,8 @@ class TestSettings:
             "reminder_time": None,
             "pomodoro_minutes": 25,
             "desired_retention": 0.9,
+            "new_cards_per_day": 20,
+            "expected_daily_reviews": 0.0,  # no review cards yet
         }
         assert StudySettings.objects.filter(user=user).count() == 1
 
