@@ -64,6 +64,7 @@ BENCHES = (
     Bench("ws_bench.py", ("learners",), ("learners", "--learners", "20", "--seconds", "3")),
     Bench("ws_bench.py", ("rooms",), None),
     Bench("kt_bench.py", (), None),
+    Bench("reco_eval.py", (), None),
 )
 
 

@@ -19,8 +19,7 @@ from ..selectors.knowledge import answer_skills
 if TYPE_CHECKING:
     from accounts.models import User
 
-# Fewer graded answers than this on a topic (or in a subject) say too little to call it weak
-# or strong.
+# Fewer graded answers than this in a subject say too little to call the learner strong there.
 MIN_EVIDENCE = 3
 
 
@@ -30,7 +29,7 @@ class LearnerContext:
     now: datetime.datetime
     # The learner's ability per subject (None: quizzes without one), as the update keeps it.
     abilities: dict[int | None, knowledge.Learner]
-    # Topic/skill states with at least MIN_EVIDENCE answers.
+    # Every topic/skill state of the learner (weak topics weigh the evidence themselves).
     skills: dict[str, knowledge.SkillState]
     # Skill -> the subjects (id -> name) of the questions the learner answered on it.
     skill_subjects: dict[str, dict[int | None, str | None]]
@@ -58,9 +57,9 @@ def learner_context(user: User) -> LearnerContext:
     }
     skills = {
         skill: knowledge.SkillState(ability, n, recent)
-        for skill, ability, n, recent in LearnerSkillState.objects.filter(
-            user=user, n_observations__gte=MIN_EVIDENCE
-        ).values_list("skill", "ability", "n_observations", "recent")
+        for skill, ability, n, recent in LearnerSkillState.objects.filter(user=user).values_list(
+            "skill", "ability", "n_observations", "recent"
+        )
     }
     minutes = dict(progress_list(user=user).values_list("subject_id", "total_study_minutes"))
     summarized = set(summary_list(user=user).values_list("subject_id", flat=True))

@@ -4,8 +4,9 @@ Scores (in [0, 1]) put due reviews first, then weak topics, then goals behind pa
 grows with how pressing it is:
 
 - review: 0.75 + 0.25 * min(1, count / 20 + days overdue / 14);
-- weak_topic: 0.55 + 0.4 * gap * confidence, where gap = (WEAK_BELOW - p) / WEAK_BELOW for the
-  predicted success p on a medium question of the topic and confidence = n / (n + 10);
+- weak_topic: 0.55 + 0.2 * gap, where gap = (WEAK_BELOW - p) / WEAK_BELOW for the predicted
+  success p on a medium question of the topic with the momentum read on the topic
+  (`knowledge.topic_success`): below every due review, and weak topics in the order of p;
 - goal: 0.5 + 0.3 * deficit + 0.15 * urgency, where deficit is the minutes behind the pace as a
   share of the target and urgency = min(1, 3 / days left).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -101,10 +102,10 @@ def _review(
 
 def weak_topics(ctx: LearnerContext) -> list[Recommendation]:
     """Topics (and subjects) where the learner's predicted success is below the target band,
-    with enough answers to say so: per subject its weakest topic and the next weakest (ranked
-    below it), each with a visible quiz of the subject to practise. Up to two queries
+    weakest first (`weak_topic_ranking`): per subject its weakest topic and the next weakest
+    (ranked below it), each with a visible quiz of the subject to practise. Up to two queries
     (subject names, quizzes)."""
-    found = sorted(_weak_pairs(ctx), key=lambda w: (w.p, w.skill))
+    found = weak_topic_ranking(ctx.abilities, ctx.skills, ctx.skill_subjects)
     names = ctx.visible_names({w.subject_id for w in found if w.subject_id is not None})
     by_subject: dict[int | None, list[Recommendation]] = {}
     recommendations = []
@@ -128,11 +129,11 @@ def weak_topics(ctx: LearnerContext) -> list[Recommendation]:
 
 
 @dataclass(frozen=True)
-class _Weak:
+class WeakTopic:
     subject_id: int | None
     subject_name: str | None  # as stored; maybe not visible to the learner
     skill: str
-    p: float  # predicted success on a medium question
+    p: float  # predicted success on a medium question of the topic (`knowledge.topic_success`)
     n: int
 
     @property
@@ -141,24 +142,30 @@ class _Weak:
         return self.subject_name is not None and self.skill == self.subject_name[:200]
 
 
-def _weak_pairs(ctx: LearnerContext) -> Iterable[_Weak]:
-    """Predicted success on a medium question (`knowledge.predict` of a difficulty-0 item
-    without learned gains: the subject's logit plus the skill's), for every skill and subject
-    it was practised in. Logits are computed once per subject and per skill."""
-    subject_logits = {
-        pk: knowledge.ability_logit(learner, []) for pk, learner in ctx.abilities.items()
-    }
-    weak_logit = math.log(WEAK_BELOW / (1 - WEAK_BELOW))
-    for skill, state in ctx.skills.items():
-        skill_logit = knowledge.ability_logit(knowledge.Learner(), [state])
-        for subject_id, subject_name in ctx.skill_subjects.get(skill, {}).items():
-            z = subject_logits.get(subject_id, 0.0) + skill_logit
-            if z < weak_logit:
-                p = 1 / (1 + math.exp(-z))
-                yield _Weak(subject_id, subject_name, skill, p, state.n)
+def weak_topic_ranking(
+    abilities: Mapping[int | None, knowledge.Learner],
+    skills: Mapping[str, knowledge.SkillState],
+    skill_subjects: Mapping[str, Mapping[int | None, str | None]],
+) -> list[WeakTopic]:
+    """Every (topic, subject) pair the learner practised whose predicted success is below
+    WEAK_BELOW, lowest first (ties by topic): `knowledge.topic_success` with the learner's
+    ability in the subject and their state on the topic. No query: bench/reco_eval.py replays
+    public data through it.
+
+    Every practised topic is a candidate, from its first answer: asking for three answers
+    first, as the rule before this one did, missed the topic the learner failed on next more
+    often (bench/reco_eval.py)."""
+    found = []
+    for skill, state in skills.items():
+        for subject_id, subject_name in skill_subjects.get(skill, {}).items():
+            p = knowledge.topic_success(abilities.get(subject_id) or knowledge.Learner(), state)
+            if p < WEAK_BELOW:
+                found.append(WeakTopic(subject_id, subject_name, skill, p, state.n))
+    found.sort(key=lambda w: (w.p, w.skill))
+    return found
 
 
-def _weak_reason(weak: _Weak, name: str | None, *, weakest: bool) -> str | None:
+def _weak_reason(weak: WeakTopic, name: str | None, *, weakest: bool) -> str | None:
     values = {"subject": name, "topic": weak.skill, "percent": _percent(weak.p)}
     if weak.is_subject:
         if name is None:
@@ -173,12 +180,12 @@ def _weak_reason(weak: _Weak, name: str | None, *, weakest: bool) -> str | None:
     return _("A weak topic in %(subject)s: %(topic)s (%(percent)d%% predicted)") % values
 
 
-def _weak_recommendation(weak: _Weak, name: str | None, reason: str) -> Recommendation:
+def _weak_recommendation(weak: WeakTopic, name: str | None, reason: str) -> Recommendation:
     subject_id = weak.subject_id if name is not None else None
     return Recommendation(
         type=RecommendationType.WEAK_TOPIC,
         key=f"topic:{subject_id}:{weak.skill}",
-        score=0.55 + 0.4 * (WEAK_BELOW - weak.p) / WEAK_BELOW * knowledge.confidence(weak.n),
+        score=0.55 + 0.2 * (WEAK_BELOW - weak.p) / WEAK_BELOW,
         reason=reason,
         item={"topic": weak.skill, "predicted_success": round(weak.p, 4), "answers": weak.n},
         subject_id=subject_id,

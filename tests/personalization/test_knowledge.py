@@ -67,6 +67,21 @@ def test_learning_rate_settles_with_observations() -> None:
     assert fresh.ability > 5 * seasoned.ability > 0
 
 
+def test_topic_success_reads_the_momentum_on_the_topic() -> None:
+    """Two topics with the same ability: the one failed lately is predicted lower, although the
+    learner's own momentum (their latest answers, on the other topic) is good: `predict` on a
+    medium question with the topic's momentum in place of the learner's."""
+    learner = knowledge.Learner(0.5, 20, recent=0.9, last=1.0)
+    failed, passed = knowledge.SkillState(0.1, 6, -0.8), knowledge.SkillState(0.1, 6, 0.8)
+    medium = knowledge.Item()
+    assert knowledge.topic_success(learner, failed) < knowledge.predict(learner, [failed], medium)
+    assert knowledge.topic_success(learner, failed) < knowledge.topic_success(learner, passed)
+    for topic in (failed, passed, knowledge.SkillState(-0.4, 2, 0.0)):
+        on_topic = knowledge.Learner(learner.ability, learner.n, topic.recent, learner.last)
+        expected = knowledge.predict(on_topic, [topic], medium)
+        assert math.isclose(knowledge.topic_success(learner, topic), expected, rel_tol=1e-12)
+
+
 def test_predict_and_update_are_fast() -> None:
     learner, skills, item = knowledge.Learner(), [knowledge.SkillState()], knowledge.Item()
     start = time.perf_counter()

@@ -92,6 +92,49 @@ class TestWeakTopics:
         assert {r["type"] for r in ranked[2:]} == {"popular_subject"}
         assert ranked == sorted(ranked, key=lambda r: -r["score"])
 
+    def test_ranked_by_predicted_success_not_by_correct_answers(
+        self, auth_client, user, other_user, graded_answer
+    ):
+        """ "respiration": wrong, wrong, right (1 correct of 3); then "photosynthesis": four
+        right, three wrong (4 of 7), the latest answers. The model predicts lower success on
+        photosynthesis, where the learner has been failing lately: it comes first."""
+        biology = SubjectFactory.create(name="Biology", created_by=other_user)
+        outcomes = [False, False, True, True, True, True, True, False, False, False]
+        topics = [["respiration"]] * 3 + [["photosynthesis"]] * 7
+        quiz = true_false_quiz(other_user, biology, topics)
+        for question, correct in zip(quiz.questions.order_by("id"), outcomes, strict=True):
+            answered(graded_answer, user, question, correct)
+        weak = [r for r in recommend(auth_client) if r["type"] == "weak_topic"]
+        assert [r["item"]["topic"] for r in weak] == ["photosynthesis", "respiration"]
+        first, second = (r["item"] for r in weak)
+        assert first["predicted_success"] < second["predicted_success"] < 0.7
+        assert (first["answers"], second["answers"]) == (7, 3)
+        assert weak[0]["reason"].startswith("Your weakest topic in Biology: photosynthesis (")
+        assert weak[1]["reason"].startswith("A weak topic in Biology: respiration (")
+        assert weak[0]["score"] > weak[1]["score"]
+
+    def test_weak_topics_across_subjects_in_the_order_of_predicted_success(
+        self, auth_client, user, other_user, graded_answer
+    ):
+        """One wrong answer already makes a weak topic; ten answers (eight right, two wrong
+        last) on another subject's topic say the learner does better there: the topic with
+        one answer comes first, whatever the evidence behind each."""
+        history = SubjectFactory.create(name="History", created_by=other_user)
+        chemistry = SubjectFactory.create(name="Chemistry", created_by=other_user)
+        dates = true_false_quiz(other_user, history, [["dates"]])
+        answer_all(user, dates, lambda q: False, graded_answer)
+        quiz = true_false_quiz(other_user, chemistry, [["bonds"]] * 10)
+        outcomes = [True] * 8 + [False] * 2
+        for question, correct in zip(quiz.questions.order_by("id"), outcomes, strict=True):
+            answered(graded_answer, user, question, correct)
+        weak = [r for r in recommend(auth_client) if r["type"] == "weak_topic"]
+        assert [(r["item"]["topic"], r["item"]["answers"]) for r in weak] == [
+            ("dates", 1),
+            ("bonds", 10),
+        ]
+        assert weak[0]["item"]["predicted_success"] < weak[1]["item"]["predicted_success"]
+        assert weak[0]["score"] > weak[1]["score"]
+
     def test_a_learner_doing_well_has_no_weak_topic(
         self, auth_client, user, other_user, graded_answer
     ):
