@@ -32,7 +32,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from study.selectors import subject_get, summary_get
 from studymate_api.ai import (
@@ -48,6 +47,7 @@ from studymate_api.ai import (
     QuizQuestionSet,
     generate,
 )
+from studymate_api.core.enqueue import enqueue_or_leave_pending
 from studymate_api.core.errors import ApplicationError, ValidationFailed, validation_failed
 
 from ..caching import quizzes_invalidate_on_commit
@@ -122,12 +122,9 @@ def _source(user: User, source_text: str, summary_id: int | None) -> str:
 def _enqueue(quiz_id: int) -> None:
     from ..tasks import generate_quiz  # the task module imports the services
 
-    try:
-        generate_quiz.delay(quiz_id)
-    except BrokerUnavailable:
-        # The request still succeeds: the quiz stays pending and `quiz_generation_requeue_stale`
-        # enqueues it again once the broker is back.
-        logger.exception("quiz_generation_enqueue_failed", quiz_id=quiz_id)
+    enqueue_or_leave_pending(
+        generate_quiz, quiz_id, failure_event="quiz_generation_enqueue_failed", quiz_id=quiz_id
+    )
 
 
 def quiz_generation_requeue_stale(

@@ -30,7 +30,6 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from studymate_api.ai import (
     AIError,
@@ -44,6 +43,7 @@ from studymate_api.ai import (
     generate,
     generate_stream,
 )
+from studymate_api.core.enqueue import enqueue_or_leave_pending
 from studymate_api.core.errors import ApplicationError, validation_failed
 from studymate_api.metrics import track_event
 
@@ -181,12 +181,10 @@ def _default_title(content: str) -> str:
 def _enqueue(summary_id: int) -> None:
     from ..tasks import generate_summary  # the task module imports the services
 
-    try:
-        generate_summary.delay(summary_id)
-    except BrokerUnavailable:
-        # The request still succeeds: the summary stays pending, its stream generates it on
-        # demand and `summary_requeue_stale` enqueues it again once the broker is back.
-        logger.exception("summary_enqueue_failed", summary_id=summary_id)
+    # Its stream also generates a pending summary on demand.
+    enqueue_or_leave_pending(
+        generate_summary, summary_id, failure_event="summary_enqueue_failed", summary_id=summary_id
+    )
 
 
 def summary_requeue_stale(
