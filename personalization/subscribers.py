@@ -119,6 +119,7 @@ def knowledge_from_answer(event: DomainEvent) -> None:
             skills=answer_skills(graded.get("topics", []), graded.get("subject_name")),
             authored_difficulty=graded.get("difficulty", ""),
             correct=correct,
+            seconds=graded.get("response_seconds"),
         )
         knowledge_update_from_answers([answer])
         return
@@ -126,15 +127,15 @@ def knowledge_from_answer(event: DomainEvent) -> None:
 
 
 def _graded_answers(finished: QuizCompletedPayload) -> list[GradedAnswer]:
-    """The graded answers a QuizCompleted tells of, in answer order, from its payload alone.
-    The payload tells no answer's own time: each is given the attempt's mean time per answer
-    (its time over the answers graded now and the essays), which spaced review reads as how
-    fast the learner recalled."""
+    """The graded answers a QuizCompleted tells of, in answer order, from its payload alone,
+    each with its own time (spaced review reads it as how fast the learner recalled); an event
+    recorded before answers had their time gives each the attempt's mean time per answer (its
+    time over the answers graded now and the essays)."""
     subject_name = finished.get("subject_name")
     graded_answers = finished.get("graded_answers", [])
     answered = len(graded_answers) + finished.get("essay_answers", 0)
     spent = finished["time_spent_seconds"]
-    seconds = spent / answered if spent is not None and answered else None
+    mean_seconds = spent / answered if spent is not None and answered else None
     return [
         GradedAnswer(
             answer_id=graded["answer_id"],
@@ -144,7 +145,7 @@ def _graded_answers(finished: QuizCompletedPayload) -> list[GradedAnswer]:
             skills=answer_skills(graded["topics"], subject_name),
             authored_difficulty=graded["difficulty"],
             correct=graded["correct"],
-            seconds=seconds,
+            seconds=graded.get("response_seconds", mean_seconds),
         )
         for graded in graded_answers
     ]

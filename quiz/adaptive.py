@@ -10,8 +10,10 @@ scale where easy/medium/hard sit at -1/0/+1).
 An adaptive attempt freezes the quiz's whole question pool at start (`question_order`) with the
 model's predicted log-odds of success on each question then (`adaptive_state["logits"]`). The
 attempt keeps its own ability estimate from its answers and those frozen predictions
-(`quiz.ability`: EAP with a standard error, nothing else moving it) and serves the most
-informative question among those predicted inside the success band, one at a time:
+(`quiz.ability`: EAP with a standard error, nothing else moving it, from a prior as wide as the
+model is unsure of the learner, `adaptive_state["prior_sd"]`) and serves the most informative
+question among those predicted near the success it aims at (the band's middle, corrected by how
+the questions asked so far went), one at a time:
 `attempt_next_question` is a pure read, so asking again before answering returns the same
 question.
 
@@ -59,13 +61,16 @@ class Candidate:
 
 
 class SuccessPredictor(Protocol):
-    """What quiz asks of a learner model: P(correct) of the learner on each candidate, and the
-    band of predicted success the next question should fall in (0 < low <= high < 1)."""
+    """What quiz asks of a learner model: P(correct) of the learner on each candidate, how many
+    of the learner's answers in a subject it has learned from (how sure those predictions are),
+    and the band of predicted success the next question should fall in (0 < low <= high < 1)."""
 
     @property
     def band(self) -> tuple[float, float]: ...
 
     def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]: ...
+
+    def observations(self, user_id: int, subject_id: int | None) -> int: ...
 
 
 class AuthoredDifficulty:
@@ -75,6 +80,9 @@ class AuthoredDifficulty:
 
     def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]:
         return [1.0 / (1.0 + math.exp(_AUTHORED_LOGIT.get(c.difficulty, 0.0))) for c in candidates]
+
+    def observations(self, user_id: int, subject_id: int | None) -> int:
+        return 0
 
 
 def _check_band(predictor: SuccessPredictor) -> None:
@@ -105,11 +113,18 @@ def attempt_length(attempt: QuizAttempt) -> int:
 def start_state(
     *, user: User, quiz: Quiz, questions: Sequence[Question], stop_at_standard_error: float | None
 ) -> dict[str, Any]:
-    """What an adaptive attempt freezes at its start: the model's predictions on the pool."""
+    """What an adaptive attempt freezes at its start: the model's predictions on the pool, and
+    how far the learner may be from them (the prior of the attempt's estimate)."""
     candidates = [_candidate(question, quiz) for question in questions]
-    predictions = success_predictor_port.get().predict(user.pk, candidates)
+    predictor = success_predictor_port.get()
+    predictions = predictor.predict(user.pk, candidates)
     logits = {str(c.question_id): _logit(p) for c, p in zip(candidates, predictions, strict=True)}
-    return {"logits": logits, "stop_at_standard_error": stop_at_standard_error}
+    prior_sd = ability.prior_sd(predictor.observations(user.pk, quiz.subject_id))
+    return {
+        "logits": logits,
+        "prior_sd": round(prior_sd, 4),
+        "stop_at_standard_error": stop_at_standard_error,
+    }
 
 
 @dataclass(frozen=True)
@@ -143,8 +158,10 @@ def attempt_next_question(*, user: User, attempt_id: int) -> NextQuestion:
             (logits[str(question_id)], bool(correct))
             for question_id, correct in graded
             if correct is not None and str(question_id) in logits
-        ]
+        ],
+        _prior_sd(attempt),
     )
+    asked = [logits[str(question_id)] for question_id, _c in graded if str(question_id) in logits]
     remaining = max(0, length - len(answered))
     if _stops(attempt, current, len(answered)):
         remaining = 0
@@ -161,7 +178,7 @@ def attempt_next_question(*, user: User, attempt_id: int) -> NextQuestion:
         for c, p in zip(missing, predictor.predict(user.pk, missing), strict=True):
             logits[str(c.question_id)] = _logit(p)
     candidate_logits = [logits[str(c.question_id)] for c, _q in candidates]
-    index = ability.choose(candidate_logits, current, band)
+    index = ability.choose(candidate_logits, current, band, asked)
     question = candidates[index][1]
     row = attempt_question_row(question, _ordered_choices(attempt, question))
     predicted = round(current.success(candidate_logits[index]), 4)
@@ -180,6 +197,11 @@ def attempt_next_question(*, user: User, attempt_id: int) -> NextQuestion:
 def _frozen_logits(attempt: QuizAttempt) -> dict[str, float]:
     raw = (attempt.adaptive_state or {}).get("logits") or {}
     return {str(key): float(value) for key, value in raw.items()}
+
+
+def _prior_sd(attempt: QuizAttempt) -> float:
+    """Frozen at the start; attempts started before it was, the population's spread."""
+    return float((attempt.adaptive_state or {}).get("prior_sd") or ability.PRIOR_SD)
 
 
 def _stops(attempt: QuizAttempt, current: ability.Estimate, answered: int) -> bool:

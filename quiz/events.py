@@ -44,6 +44,8 @@ class AnswerGradedPayload(TypedDict):
     difficulty: NotRequired[str]
     subject_id: NotRequired[int | None]
     subject_name: NotRequired[str | None]
+    # How long the learner took (`UserAnswer.response_seconds`); spaced review reads it.
+    response_seconds: NotRequired[float | None]
 
 
 class GradedAnswerPayload(TypedDict):
@@ -53,6 +55,8 @@ class GradedAnswerPayload(TypedDict):
     # The question's topic tags and authored difficulty, as the learner model reads them.
     topics: list[str]
     difficulty: str
+    # How long the learner took; events recorded before it was told lack it.
+    response_seconds: NotRequired[float | None]
 
 
 class QuizCompletedPayload(TypedDict):

@@ -206,6 +206,10 @@ class AnswerStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review", _("Needs review")
 
 
+# An answer's time is cut at a day: longer is an app left open, not thinking.
+MAX_RESPONSE_SECONDS = 24 * 60 * 60
+
+
 class UserAnswer(models.Model):
     attempt = models.ForeignKey(QuizAttempt, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
@@ -221,6 +225,9 @@ class UserAnswer(models.Model):
     status = models.CharField(
         max_length=16, choices=AnswerStatus.choices, default=AnswerStatus.GRADED
     )
+    # How long the learner took: the app's measure when it sent one, else the time since the
+    # attempt's previous answer (or its start). Spaced review rates a fast right answer easy.
+    response_seconds = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -22,6 +22,7 @@ from studymate_api.core.serializers import (
 )
 
 from .models import (
+    MAX_RESPONSE_SECONDS,
     AnswerStatus,
     AttemptMode,
     Difficulty,
@@ -322,6 +323,13 @@ class SubmitAnswerInputSerializer(StrictInputSerializer):
     answer = serializers.JSONField(
         help_text="A choice id (multiple_choice), a list of choice ids (multiple_select), "
         "true/false (true_false), text otherwise."
+    )
+    response_seconds = serializers.FloatField(
+        min_value=0,
+        max_value=MAX_RESPONSE_SECONDS,
+        required=False,
+        help_text="How long the learner took on the question, as the app measured it (time "
+        "shown to time answered). Without it, the time since the attempt's previous answer.",
     )
 
 

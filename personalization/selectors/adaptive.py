@@ -65,3 +65,9 @@ class LearnerModelPredictor:
 
     def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]:
         return predict_success(user_id, candidates)
+
+    def observations(self, user_id: int, subject_id: int | None) -> int:
+        """The answers the learner's ability in the subject was learned from."""
+        in_subject = Q(subject_id=subject_id) if subject_id else Q(subject__isnull=True)
+        rows = LearnerAbility.objects.filter(in_subject, user_id=user_id)
+        return rows.values_list("n", flat=True).first() or 0

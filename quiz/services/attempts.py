@@ -8,7 +8,7 @@ import random
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,7 @@ from .. import grading
 from ..adaptive import attempt_length, is_adaptive, start_state
 from ..events import ANSWER_GRADED, QUIZ_COMPLETED, GradedAnswerPayload
 from ..models import (
+    MAX_RESPONSE_SECONDS,
     AnswerStatus,
     AttemptMode,
     Choice,
@@ -127,7 +128,14 @@ def _choice_order(quiz: Quiz, question: Question) -> list[int]:
 # --- answering ----------------------------------------------------------------------------------
 
 
-def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any) -> UserAnswer:
+def answer_submit(
+    *,
+    user: User,
+    attempt_id: int,
+    question_id: int,
+    answer: Any,
+    response_seconds: float | None = None,
+) -> UserAnswer:
     """Grades at once, except essays: those are stored as `grading` and graded by a task after
     commit. The attempt row is locked, so an answer never lands after the finish, and a second
     submit of the same question waits for the first and finds its answer (409); the unique
@@ -135,7 +143,8 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
 
     An adaptive attempt's grade is an AnswerGraded event now: the learner model must move before
     the next question is picked. A fixed attempt's automatic grades are told once, by the
-    attempt's QuizCompleted (`quiz.events`)."""
+    attempt's QuizCompleted (`quiz.events`). The answer's time is the app's `response_seconds`,
+    else the time since the attempt's previous answer or its start (read with the question)."""
     try:
         with transaction.atomic():
             attempt = _locked_attempt(user, attempt_id)
@@ -146,8 +155,13 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
                 )
             if is_adaptive(attempt):
                 _check_adaptive_room(attempt)
-            question = _question_to_answer(attempt, question_id)
+            question, previous_answer_at = _question_to_answer(attempt, question_id)
             user_answer = _graded(attempt, question, _clean_answer(question, answer))
+            user_answer.response_seconds = (
+                response_seconds
+                if response_seconds is not None
+                else _seconds_since(previous_answer_at or attempt.started_at)
+            )
             user_answer.save()
             answer_id = user_answer.pk
             if user_answer.status == AnswerStatus.GRADING:
@@ -164,11 +178,27 @@ def answer_submit(*, user: User, attempt_id: int, question_id: int, answer: Any)
 _CHOICE_TYPES = (QuestionType.MULTIPLE_CHOICE, QuestionType.MULTIPLE_SELECT)
 
 
-def _question_to_answer(attempt: QuizAttempt, question_id: int) -> Question:
-    """The question, with whether the attempt answered it already in the same query; its
-    choices (a second query) only for the kinds that have them."""
+def _seconds_since(moment: datetime.datetime) -> float:
+    elapsed = (timezone.now() - moment).total_seconds()
+    return round(min(max(elapsed, 0.0), MAX_RESPONSE_SECONDS), 3)
+
+
+def _question_to_answer(
+    attempt: QuizAttempt, question_id: int
+) -> tuple[Question, datetime.datetime | None]:
+    """The question, with whether the attempt answered it already and when it last answered
+    anything, in the same query; its choices (a second query) only for the kinds that have
+    them."""
     answered = UserAnswer.objects.filter(attempt=attempt, question_id=OuterRef("pk"))
-    question = Question.objects.annotate(answered=Exists(answered)).filter(pk=question_id).first()
+    latest = UserAnswer.objects.filter(attempt=attempt).order_by("-created_at")
+    question = (
+        Question.objects.annotate(
+            answered=Exists(answered),
+            previous_answer_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .filter(pk=question_id)
+        .first()
+    )
     if question is None:  # deleted by its owner during the attempt
         raise validation_failed("question_id", _("This question no longer exists."))
     if question.answered:
@@ -176,7 +206,8 @@ def _question_to_answer(attempt: QuizAttempt, question_id: int) -> Question:
     has_choices = question.question_type in _CHOICE_TYPES
     choices = Prefetch("choices", Choice.objects.all() if has_choices else Choice.objects.none())
     prefetch_related_objects([question], choices)
-    return question
+    previous_answer_at: datetime.datetime | None = question.previous_answer_at
+    return question, previous_answer_at
 
 
 def answer_graded_record(
@@ -200,6 +231,7 @@ def answer_graded_record(
             "difficulty": question.difficulty,
             "subject_id": attempt.quiz.subject_id,
             "subject_name": subject.name if subject else None,
+            "response_seconds": answer.response_seconds,
         },
         expected_version=0 if first else None,
     )
@@ -352,6 +384,7 @@ def _scored(answers: list[UserAnswer]) -> list[dict[str, Any]]:
             "question__question_type": answer.question.question_type,
             "question__topics": answer.question.topics,
             "question__difficulty": answer.question.difficulty,
+            "response_seconds": answer.response_seconds,
             "question__quiz__subject__name": (
                 answer.question.quiz.subject.name if answer.question.quiz.subject else None
             ),
@@ -394,6 +427,7 @@ def _graded_answers(answers: list[dict[str, Any]]) -> list[GradedAnswerPayload]:
             "correct": bool(a["is_correct"]),
             "topics": _tags(a["question__topics"]),
             "difficulty": a["question__difficulty"],
+            "response_seconds": a["response_seconds"],
         }
         for a in answers
         if a["status"] == AnswerStatus.GRADED and a["is_correct"] is not None

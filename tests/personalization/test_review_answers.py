@@ -79,19 +79,19 @@ def take_quiz(
     quiz_id: int,
     *,
     right: bool,
-    took: datetime.timedelta | None = None,
+    seconds_each: float | None = None,
     finish: Callable[[Callable[[], Any]], Any] | None = None,
 ) -> None:
-    """Answers every question (all right or all wrong) and finishes; `took`: the attempt's
-    time (its start moved back), `finish` wraps the finish request."""
+    """Answers every question (all right or all wrong) and finishes; `seconds_each`: the time
+    the app measured on each question, `finish` wraps the finish request."""
     attempt = client.post(start_url(quiz_id), {}, format="json").json()
     for question in attempt["questions"]:
         right_answer = question["text"].startswith("Chlorophyll")
         answer = right_answer if right else not right_answer
         body = {"attempt_id": attempt["id"], "question_id": question["id"], "answer": answer}
+        if seconds_each is not None:
+            body["response_seconds"] = seconds_each
         assert client.post(SUBMIT, body, format="json").json()["is_correct"] is right
-    if took is not None:
-        QuizAttempt.objects.filter(pk=attempt["id"]).update(started_at=timezone.now() - took)
 
     def request() -> Any:
         return client.post(finish_url(attempt["id"]), {}, format="json")
@@ -134,9 +134,9 @@ def test_answers_review_the_cards_of_their_questions_and_topics(
     for card in question_cards:
         assert ratings(card) == [ReviewRating.EASY]
         assert card.logs.get().source == ReviewSource.QUIZ
-    # Right but slowly (ten minutes for two answers): good.
+    # Right but slowly (five minutes on each, as the app measured): good.
     with django_capture_on_commit_callbacks(execute=True):
-        take_quiz(auth_client, quiz_id, right=True, took=datetime.timedelta(minutes=10))
+        take_quiz(auth_client, quiz_id, right=True, seconds_each=300)
     assert ratings(concept_card)[-1] == ReviewRating.GOOD
     assert all(ratings(card)[-1] == ReviewRating.GOOD for card in question_cards)
 
@@ -146,6 +146,83 @@ def test_answers_review_the_cards_of_their_questions_and_topics(
     assert concept_card.reps == 3
     assert concept_card.introduced_at is not None
     assert concept_card.due > timezone.now()
+
+
+def test_each_answer_is_rated_by_its_own_time(
+    auth_client: APIClient,
+    user: User,
+    quiz_id: int,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Without the app's measure, an answer's time is the time since the attempt's previous
+    answer or its start: a first answer after five minutes is "good" and a second one right
+    after it "easy" (the attempt's mean, two and a half minutes, would make both "good")."""
+    with django_capture_on_commit_callbacks(execute=True):
+        take_quiz(auth_client, quiz_id, right=False)
+    attempt = auth_client.post(start_url(quiz_id), {}, format="json").json()
+    QuizAttempt.objects.filter(pk=attempt["id"]).update(
+        started_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    for question in attempt["questions"]:
+        answer = question["text"].startswith("Chlorophyll")
+        body = {"attempt_id": attempt["id"], "question_id": question["id"], "answer": answer}
+        assert auth_client.post(SUBMIT, body, format="json").json()["is_correct"] is True
+    slow, fast = UserAnswer.objects.filter(attempt_id=attempt["id"]).order_by("id")
+    assert slow.response_seconds is not None
+    assert fast.response_seconds is not None
+    assert 299 < slow.response_seconds < 330
+    assert fast.response_seconds < 5
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post(finish_url(attempt["id"]), {}, format="json")
+    assert response.status_code == 200
+    cards = {card.question_id: card for card in ReviewCard.objects.filter(user=user)}
+    assert ratings(cards[slow.question_id])[-1] == ReviewRating.GOOD
+    assert ratings(cards[fast.question_id])[-1] == ReviewRating.EASY
+
+
+@pytest.mark.parametrize("seconds", [-1, 86_401, "soon", None])
+def test_a_bad_response_time_is_refused(
+    auth_client: APIClient, quiz_id: int, seconds: object
+) -> None:
+    attempt = auth_client.post(start_url(quiz_id), {}, format="json").json()
+    question = attempt["questions"][0]
+    body = {
+        "attempt_id": attempt["id"],
+        "question_id": question["id"],
+        "answer": True,
+        "response_seconds": seconds,
+    }
+    response = auth_client.post(SUBMIT, body, format="json")
+    assert response.status_code == 400, response.content
+    assert "response_seconds" in str(response.json())
+    assert not UserAnswer.objects.filter(attempt_id=attempt["id"]).exists()
+
+
+def test_an_adaptive_answer_tells_its_time_to_spaced_review(
+    auth_client: APIClient,
+    user: User,
+    quiz_id: int,
+    concept_card: ReviewCard,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """One AnswerGraded per answer, with the time the app measured: fast is "easy", slow
+    "good" (two attempts of one question each: half the pool)."""
+    given = []
+    for seconds in (4, 45):
+        attempt = auth_client.post(start_url(quiz_id), {"mode": "adaptive"}, format="json").json()
+        step = auth_client.get(f"/api/quiz/attempts/{attempt['id']}/next_question/").json()
+        question = step["question"]
+        answer = question["text"].startswith("Chlorophyll")
+        body = {
+            "attempt_id": attempt["id"],
+            "question_id": question["id"],
+            "answer": answer,
+            "response_seconds": seconds,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            assert auth_client.post(SUBMIT, body, format="json").json()["is_correct"] is True
+        given.append(ratings(concept_card)[-1])
+    assert given == [ReviewRating.EASY, ReviewRating.GOOD]
 
 
 def test_a_right_answer_takes_a_card_out_of_the_due_list(

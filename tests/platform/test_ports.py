@@ -67,6 +67,9 @@ def test_a_provider_with_an_impossible_band_is_refused_at_start() -> None:
         def predict(self, user_id: int, candidates: Sequence[Candidate]) -> list[float]:
             return [0.5 for _ in candidates]
 
+        def observations(self, user_id: int, subject_id: int | None) -> int:
+            return 0
+
     with pytest.raises(ValueError, match="target band"):
         success_predictor_port.provide(Broken())
     assert isinstance(success_predictor_port.get(), LearnerModelPredictor)

@@ -73,3 +73,39 @@ def test_uncertainty_makes_the_choice_careful() -> None:
     logits = [x / 10 for x in range(-20, 41)]
     sure, unsure = ability.Estimate(0.0, 0.05), ability.Estimate(0.0, 1.5)
     assert logits[ability.choose(logits, unsure, BAND)] > logits[ability.choose(logits, sure, BAND)]
+
+
+def test_the_prior_narrows_as_the_model_learns_from_the_learner() -> None:
+    spreads = [ability.prior_sd(n) for n in (0, 5, 20, 100, 10_000)]
+    assert spreads[0] == pytest.approx(ability.PRIOR_SD)
+    assert spreads == sorted(spreads, reverse=True)
+    # Never surer than the learner's drift since the model's answers allows.
+    assert spreads[-1] == pytest.approx(ability.DRIFT_SD, abs=0.01)
+    assert ability.estimate([], ability.prior_sd(20)).standard_error == pytest.approx(
+        ability.prior_sd(20), abs=0.01
+    )
+
+
+def test_a_narrow_prior_moves_less_on_the_same_answers() -> None:
+    answers = [(0.0, True)] * 6
+    wide, narrow = ability.estimate(answers, 1.0), ability.estimate(answers, 0.4)
+    assert 0 < narrow.shift < wide.shift
+
+
+def test_the_aim_makes_up_for_the_questions_asked_so_far() -> None:
+    current = ability.Estimate(0.0, 0.05)
+    assert ability.aimed_success(current, BAND, []) == pytest.approx(0.775)
+    # Two questions the learner had even chances on: the next aims high to pull the mean up...
+    assert ability.aimed_success(current, BAND, [0.0, 0.0]) == pytest.approx(0.85)
+    # ...two they were sure to get right: it aims low; never outside the band.
+    assert ability.aimed_success(current, BAND, [5.0, 5.0]) == pytest.approx(0.70)
+    slightly_hard = math.log(0.74 / 0.26)
+    assert ability.aimed_success(current, BAND, [slightly_hard]) == pytest.approx(0.81, abs=1e-3)
+
+
+def test_a_struggling_learner_gets_an_easier_question() -> None:
+    current = ability.Estimate(0.0, 0.05)
+    logits = [math.log(p / (1 - p)) for p in (0.71, 0.76, 0.80, 0.84)]
+    assert ability.choose(logits, current, BAND) == 1
+    assert ability.choose(logits, current, BAND, asked=[0.0, 0.0]) == 3
+    assert ability.choose(logits, current, BAND, asked=[4.0, 4.0, 4.0]) == 0

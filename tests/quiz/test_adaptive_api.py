@@ -286,6 +286,23 @@ def test_the_estimate_follows_the_answers_with_a_shrinking_standard_error(
     assert 0 < shifts[0] < shifts[-1]  # right every time: better than the model expected
 
 
+def test_the_estimate_starts_as_sure_as_the_model_is_of_the_learner(
+    user, other_user, other_client, subject
+):
+    """A learner the model never saw starts from the population's spread; one it learned from
+    (60 answers in the subject) from a narrower prior, frozen with the attempt."""
+    quiz = make_pool(user, subject, per_level=4, topic="priors", questions_per_attempt=4)
+    new = next_question(other_client, start_adaptive(other_client, quiz)["id"])
+    assert new["standard_error"] == pytest.approx(1.0, abs=0.01)
+    LearnerAbility.objects.create(user=other_user, subject=subject, ability=0.4, n=60)
+    known_id = start_adaptive(other_client, quiz)["id"]
+    frozen = QuizAttempt.objects.get(pk=known_id).adaptive_state["prior_sd"]
+    assert 0.3 < frozen < 0.45
+    assert next_question(other_client, known_id)["standard_error"] == pytest.approx(
+        frozen, abs=0.01
+    )
+
+
 def test_a_pool_too_small_to_adapt_says_so(user, other_client, subject):
     quiz = make_pool(user, subject, per_level=1, topic="tiny", questions_per_attempt=3)
     step = next_question(other_client, start_adaptive(other_client, quiz)["id"])
