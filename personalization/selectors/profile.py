@@ -28,7 +28,9 @@ from .prediction import goal_readiness_list, learner_state
 if TYPE_CHECKING:
     from accounts.models import User
 
-# A topic needs this many graded answers before it is called a strength or a weakness.
+# A topic needs this many graded answers before it is called a strength. A weakness is one from
+# its first answer, as the weak-topic recommendations find them (bench/reco_eval.py: waiting for
+# three answers missed the topic a learner failed on next more often).
 MIN_TOPIC_ANSWERS = 3
 # Predicted success on a medium question of the topic at or above which it is a strength, and
 # at or below which it is a weakness: a clear margin either side of a coin flip.
@@ -123,18 +125,15 @@ def _baseline(abilities: list[LearnerAbility]) -> float:
 
 def topic_masteries(*, user: User, limit: int | None = None) -> list[TopicMastery]:
     """Each observed topic with the predicted success on a medium question of it, the most
-    observed first. Two queries."""
+    observed first: `knowledge.topic_success`, which the weak-topic recommendations rank by,
+    with the learner's answer-weighted ability over their subjects. Two queries."""
     abilities = list(LearnerAbility.objects.filter(user=user, n__gt=0))
     base = _baseline(abilities)
     states = LearnerSkillState.objects.filter(user=user).order_by("-n_observations", "skill")
     rows = []
     for state in states[:limit] if limit else states:
         skill = knowledge.SkillState(state.ability, state.n_observations, state.recent)
-        mastery = knowledge.predict(
-            knowledge.Learner(base),
-            [skill],
-            knowledge.Item(knowledge.AUTHORED_DIFFICULTY["medium"]),
-        )
+        mastery = knowledge.topic_success(knowledge.Learner(base), skill)
         rows.append(
             TopicMastery(
                 topic=state.skill,
@@ -147,12 +146,13 @@ def topic_masteries(*, user: User, limit: int | None = None) -> list[TopicMaster
 
 
 def topic_strengths(*, user: User) -> tuple[list[TopicMastery], list[TopicMastery]]:
-    observed = [t for t in topic_masteries(user=user) if t.answers >= MIN_TOPIC_ANSWERS]
+    masteries = topic_masteries(user=user)
     strong = sorted(
-        (t for t in observed if t.mastery >= STRONG_MASTERY), key=lambda t: (-t.mastery, t.topic)
+        (t for t in masteries if t.answers >= MIN_TOPIC_ANSWERS and t.mastery >= STRONG_MASTERY),
+        key=lambda t: (-t.mastery, t.topic),
     )
     weak = sorted(
-        (t for t in observed if t.mastery <= WEAK_MASTERY), key=lambda t: (t.mastery, t.topic)
+        (t for t in masteries if t.mastery <= WEAK_MASTERY), key=lambda t: (t.mastery, t.topic)
     )
     return strong[:TOPIC_LIMIT], weak[:TOPIC_LIMIT]
 

@@ -198,6 +198,27 @@ def test_strengths_and_weaknesses_name_topics(
     assert body["updated_at"] is not None
 
 
+def test_a_weakness_counts_from_its_first_answer_as_recommendations_rank_it(
+    auth_client: APIClient,
+    user: User,
+    make_question: Callable[..., Question],
+    graded_answer: GradedAnswer,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """One wrong answer on a topic is enough to call it weak (its momentum says so); the
+    weaknesses are listed in the order the weak-topic recommendations rank them."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(4):
+            answered(graded_answer, user, make_question("easy", topics=["ratios"]), False)
+        answered(graded_answer, user, make_question("hard", topics=["angles"]), False)
+    weaknesses = auth_client.get(PROFILE).json()["weaknesses"]
+    assert [t["topic"] for t in weaknesses] == ["ratios", "angles"]
+    assert weaknesses[1]["answers"] == 1
+    recommended = auth_client.get("/api/personalization/recommendations/").json()
+    weak_topics = [r["item"]["topic"] for r in recommended if r["type"] == "weak_topic"]
+    assert weak_topics[:2] == ["ratios", "angles"]
+
+
 def test_optimal_study_time_is_when_you_study_and_score_best_in_your_time_zone(
     auth_client: APIClient, user: User
 ) -> None:
