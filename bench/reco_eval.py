@@ -1,7 +1,7 @@
 """Recommendation quality: how often a ranking rule puts first the topic a learner fails on next.
 
     .venv/bin/python bench/reco_eval.py [--data-dir DIR] [--data-set NAME] [--view dedup|raw]
-                                        [--json]
+                                        [--validation] [--json]
 
 Replays public learner data (read in place; bench/kt_data.py describes the files and their
 views) through the production knowledge model (`personalization.knowledge`), as
@@ -45,6 +45,10 @@ Rules:
   the rule before asked for (what dropping that requirement earns).
 Reference rows, not recommendation rules of the app: most failures on the topic, the topic's
 momentum alone (its recent outcomes), and the last practised topic (most recent first).
+
+`--validation` replays the train file alone: 70% of its learners as the earlier learners, the
+other 30% scored (kt_data.learner_split, as bench/kt_fit.py validates). Choices between ranking
+rules for the app are made on it, never on the test file.
 
 What could inflate the figures, and how it is kept out:
 - the label leak of the ASSIST2009 files (a multi-skill problem written as consecutive rows with
@@ -237,8 +241,11 @@ def train_replay(
     return items, popularity, gains
 
 
-def run(name: str, view: str, data_dir: Path) -> dict[str, Any]:
+def run(name: str, view: str, data_dir: Path, *, validation: bool = False) -> dict[str, Any]:
     data = kt_data.load(name, view, data_dir)
+    if validation:
+        earlier, scored = kt_data.learner_split(data.train)
+        data = kt_data.DataSet(name, earlier, scored, data.note + "; validation: train learners")
     started = time.perf_counter()
     items, popularity, mean_gains = train_replay(data)
     ranking_rules = rules(popularity, mean_gains)
@@ -366,11 +373,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=str(kt_data.DEFAULT_DATA_DIR))
     parser.add_argument("--data-set", choices=DATA_SETS, action="append")
     parser.add_argument("--view", choices=VIEWS, default="dedup")
+    parser.add_argument("--validation", action="store_true", help="score 30%% of the train file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     results = []
     for name in args.data_set or DATA_SETS:
-        result = run(name, args.view, Path(args.data_dir))
+        result = run(name, args.view, Path(args.data_dir), validation=args.validation)
         results.append(result)
         if not args.json:
             print_result(result)
