@@ -74,8 +74,10 @@ class SummaryStatus(models.TextChoices):
 class StudySummary(models.Model):
     """An AI summary of study material.
 
-    `claimed_at` is the generation lease: whoever sets it on a pending row with a conditional
-    UPDATE (the Celery task or the streaming endpoint) is the only one that calls the model.
+    `claim_token` and `claimed_at` are the generation lease (`studymate_api.core.leases`):
+    whoever sets them on a pending row with a conditional UPDATE (the Celery task or the
+    streaming endpoint) is the only one that calls the model, and renews `claimed_at` while it
+    does.
     """
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="summaries")
@@ -100,6 +102,7 @@ class StudySummary(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -17,5 +17,5 @@ def generate_summary(summary_id: int) -> str:
 
 @shared_task(name="study.requeue_stale_summaries")
 def requeue_stale_summaries() -> int:
-    """For the beat schedule (e.g. every five minutes): pending summaries nobody generates."""
+    """For the beat schedule (GENERATION_SWEEP_SECONDS): pending summaries nobody generates."""
     return services.summary_requeue_stale()

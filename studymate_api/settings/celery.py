@@ -60,11 +60,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+GENERATION_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Summaries whose task was never enqueued (broker down) or whose worker died.
+    # Summaries whose task was never enqueued (broker down) or whose worker died: every
+    # GENERATION_SWEEP_SECONDS, so a lost generation runs again within a minute
+    # (studymate_api.core.leases).
     "study-requeue-stale-summaries": {
         "task": "study.requeue_stale_summaries",
-        "schedule": 300.0,
+        "schedule": GENERATION_SWEEP_SECONDS,
+        "options": {"expires": GENERATION_SWEEP_SECONDS},
     },
     # AI quizzes likewise.
     "quiz-requeue-stale-generations": {

@@ -201,6 +201,15 @@ def _running_until_logged(
     command: list[str], env: Mapping[str, str], marker: bytes, what: str
 ) -> Iterator[Path]:
     """Runs `command` until the block ends; yields its log once `marker` appears in it."""
+    with _process_until_logged(command, env, marker, what) as (_process, log):
+        yield log
+
+
+@contextmanager
+def _process_until_logged(
+    command: list[str], env: Mapping[str, str], marker: bytes, what: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`_running_until_logged`, yielding the process too (a fault test may kill it)."""
     with tempfile.TemporaryDirectory(prefix="studymate-e2e-") as tmp:
         log = Path(tmp) / "process.log"
         with log.open("wb") as out:
@@ -214,21 +223,46 @@ def _running_until_logged(
             )
         try:
             _wait_until_logged(process, log, marker, what)
-            yield log
+            yield process, log
         finally:
             _stop(process)
+
+
+def _worker_command(name: str) -> list[str]:
+    command = [sys.executable, "-m", "celery", "-A", "studymate_api", "worker"]
+    options = ["--pool", "solo", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    return [*command, *options, "--hostname", f"e2e-{name}-{os.getpid()}@%h"]
 
 
 @contextmanager
 def running_worker(env: Mapping[str, str]) -> Iterator[Path]:
     """Runs a real Celery worker (solo pool, Redis broker) until the block ends; yields its log."""
-    command = [sys.executable, "-m", "celery", "-A", "studymate_api", "worker"]
-    options = ["--pool", "solo", "--without-gossip", "--without-mingle", "-l", "INFO"]
-    hostname = ["--hostname", f"e2e-{os.getpid()}@%h"]
     with _running_until_logged(
-        [*command, *options, *hostname], env, WORKER_READY_MARKER, "celery worker"
+        _worker_command("worker"), env, WORKER_READY_MARKER, "celery worker"
     ) as log:
         yield log
+
+
+@contextmanager
+def running_worker_process(
+    env: Mapping[str, str], name: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`running_worker` with a name of its own, yielding the process (to kill it)."""
+    with _process_until_logged(
+        _worker_command(name), env, WORKER_READY_MARKER, f"celery worker {name}"
+    ) as running:
+        yield running
+
+
+@contextmanager
+def running_beat(env: Mapping[str, str]) -> Iterator[Path]:
+    """Runs Celery beat (the project's CELERY_BEAT_SCHEDULE, a schedule file of its own) until
+    the block ends; yields its log."""
+    with tempfile.TemporaryDirectory(prefix="studymate-beat-") as tmp:
+        command = [sys.executable, "-m", "celery", "-A", "studymate_api", "beat", "-l", "INFO"]
+        command += ["--schedule", str(Path(tmp) / "schedule")]
+        with _running_until_logged(command, env, b"beat: Starting", "celery beat") as log:
+            yield log
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import dataclasses
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -31,6 +33,7 @@ __all__ = ["PrivatePostgres", "PrivateRedis", "private_postgres", "private_redis
 POSTGRES_USER = "postgres"
 DATABASE_NAME = "studymate_faults"
 START_TIMEOUT = 30
+LEARNER_PASSWORD = "Correct-horse-42"
 
 
 def _postgres_bin_dir() -> Path | None:
@@ -157,3 +160,29 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> Non
         if time.monotonic() > deadline:
             pytest.fail(f"{what} not within {timeout} s")
         time.sleep(0.2)
+
+
+def learner_with_subject(api: httpx.Client, name: str) -> tuple[dict[str, str], int]:
+    """A new learner (`name` and a random tag) with one subject: their auth headers and the
+    subject's id."""
+    tag = secrets.token_hex(4)
+    account = {"email": f"{name}-{tag}@example.com", "username": f"{name}_{tag}"}
+    registered = api.post("/api/auth/register/", json={**account, "password": LEARNER_PASSWORD})
+    assert registered.status_code == 201, registered.text
+    headers = {"Authorization": f"Bearer {registered.json()['access']}"}
+    subject = api.post("/api/study/subjects/", json={"name": "Biology"}, headers=headers)
+    assert subject.status_code == 201, subject.text
+    return headers, int(subject.json()["id"])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The fault tests start private services of their own, so where they run makes no
+    difference: they run once, in the PostgreSQL + Redis run (`.ci/run` runs the suite on the
+    embedded default beside it)."""
+    if os.environ.get("DATABASE_URL", "").strip():
+        return
+    skip = pytest.mark.skip(reason="fault tests run in the PostgreSQL + Redis run (DATABASE_URL)")
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(skip)

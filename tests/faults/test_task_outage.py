@@ -4,7 +4,6 @@ once Redis is back the requeue sweep has each summary generated exactly once."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,12 +12,17 @@ import psycopg
 import pytest
 
 from tests.e2e.harness import http_client, run_manage, running_server, running_worker, server_env
-from tests.faults.conftest import PrivatePostgres, PrivateRedis, migrate, wait_for
+from tests.faults.conftest import (
+    PrivatePostgres,
+    PrivateRedis,
+    learner_with_subject,
+    migrate,
+    wait_for,
+)
 from tests.faults.test_redis_outage import _restart
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-horse-42"
 REQUEUE = (
     "import datetime; from study.services import summary_requeue_stale; "
     "print(summary_requeue_stale(older_than=datetime.timedelta(0)))"
@@ -46,19 +50,13 @@ def test_summary_requests_with_the_broker_down(
     migrate(private_postgres.url)
     env = server_env(DATABASE_URL=private_postgres.url, REDIS_URL=private_redis.url)
     with running_server(env) as base_url, http_client(base_url) as api:
-        tag = secrets.token_hex(4)
-        account = {"email": f"broker-{tag}@example.com", "username": f"broker_{tag}"}
-        registered = api.post("/api/auth/register/", json={**account, "password": PASSWORD})
-        assert registered.status_code == 201, registered.text
-        headers = {"Authorization": f"Bearer {registered.json()['access']}"}
-        subject = api.post("/api/study/subjects/", json={"name": "Biology"}, headers=headers)
-        assert subject.status_code == 201, subject.text
+        headers, subject_id = learner_with_subject(api, "broker")
 
         private_redis.stop()
 
         def request(number: int) -> tuple[int, float]:
             body = {
-                "subject_id": subject.json()["id"],
+                "subject_id": subject_id,
                 "content": f"Lesson {number}. {MATERIAL * 2}",
                 "summary_type": "brief",
             }

@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from study import services
 from study.models import StudySummary
 from study.tasks import generate_summary, requeue_stale_summaries
 from studymate_api.ai import credits_port
 from studymate_api.celery import app as celery_app
 from studymate_api.core.errors import InsufficientCredits
+from studymate_api.core.leases import LEASE
 from studymate_api.core.models import AIUsage
 
 from .conftest import ENGLISH_TEXT, KOREAN_TEXT
@@ -238,7 +238,7 @@ class TestIdempotentTask:
         assert not AIUsage.objects.exists()
 
     def test_a_claim_past_its_lease_is_taken_over(self, user, subject):
-        dead = timezone.now() - services.summaries.CLAIM_LEASE - datetime.timedelta(seconds=1)
+        dead = timezone.now() - LEASE - datetime.timedelta(seconds=1)
         summary = pending_summary(user, subject, claimed_at=dead)
         assert generate_summary.apply(args=(summary.pk,)).get() == "completed"
 
@@ -326,6 +326,15 @@ class TestRequeue:
         assert requeue_stale_summaries.apply().get() == 1
         statuses = dict(StudySummary.objects.values_list("pk", "status"))
         assert statuses == {stale.pk: "completed", fresh.pk: "pending", held.pk: "pending"}
+
+    def test_a_summary_whose_holder_stopped_renewing_goes_back_at_once(self, user, subject):
+        """Created a minute ago, far from REQUEUE_AFTER: a lease that ran out is enough."""
+        silent = timezone.now() - LEASE - datetime.timedelta(seconds=1)
+        lost = pending_summary(user, subject, claimed_at=silent)
+        alive = pending_summary(user, subject, claimed_at=timezone.now())
+        assert requeue_stale_summaries.apply().get() == 1
+        statuses = dict(StudySummary.objects.values_list("pk", "status"))
+        assert statuses == {lost.pk: "completed", alive.pk: "pending"}
 
 
 @pytest.mark.django_db(transaction=True)
