@@ -47,6 +47,24 @@ def purge_sign_ins() -> int:
     return sessions.sign_ins_purge()
 
 
+@shared_task(
+    name="accounts.purge_refresh_tokens", ignore_result=True, soft_time_limit=100, time_limit=120
+)
+def purge_refresh_tokens() -> int:
+    """The retention of simplejwt's `OutstandingToken` and `BlacklistedToken`
+    (ACCOUNTS_TOKENS_BEAT_SCHEDULE): expired tokens, bounded per run; safe to run twice."""
+    return sessions.refresh_tokens_purge()
+
+
+@shared_task(
+    name="accounts.purge_login_history", ignore_result=True, soft_time_limit=100, time_limit=120
+)
+def purge_login_history() -> int:
+    """The retention of `LoginHistory` (ACCOUNTS_LOGIN_HISTORY_BEAT_SCHEDULE): attempts past
+    the audit window, bounded per run; safe to run twice."""
+    return sessions.login_history_purge()
+
+
 # --- data export ---------------------------------------------------------------------------------
 
 

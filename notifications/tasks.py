@@ -61,3 +61,12 @@ def process_batch_chunk(batch_id: int, after: int) -> int:
     if result.next_cursor is not None:
         process_batch_chunk.delay(batch_id, result.next_cursor)
     return result.processed
+
+
+@shared_task(
+    name="notifications.purge_deliveries", ignore_result=True, soft_time_limit=100, time_limit=120
+)
+def purge_deliveries() -> int:
+    """The retention of `DeliveryAttempt` (NOTIFICATIONS_BEAT_SCHEDULE): settled deliveries
+    past NOTIFICATIONS_DELIVERY_RETENTION_DAYS, bounded per run; safe to run twice."""
+    return services.deliveries_purge()

@@ -67,3 +67,13 @@ def fit_review_parameters_due() -> int:
     for user_id in user_ids:
         fit_review_parameters.delay(user_id)
     return len(user_ids)
+
+
+@shared_task(
+    name="personalization.purge_claims", ignore_result=True, soft_time_limit=100, time_limit=120
+)
+def purge_claims() -> int:
+    """The retention of `ProcessedActivity` and `ProcessedAnswer` (PERSONALIZATION_BEAT_SCHEDULE):
+    claims past PERSONALIZATION_CLAIMS_RETENTION_DAYS (an answer's only once the answer is gone),
+    bounded per run; safe to run twice."""
+    return services.claims_purge()

@@ -7,7 +7,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Count, F, Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.renderers import JSONRenderer
@@ -267,6 +277,12 @@ def answer_graded_get(*, answer_id: int) -> UserAnswer | None:
         .filter(pk=answer_id, status=AnswerStatus.GRADED, is_correct__isnull=False)
         .first()
     )
+
+
+def answer_exists(answer_id: OuterRef) -> Exists:
+    """Whether the answer `answer_id` names is still stored, as an expression: for the rows of
+    another app that refer to answers by id (one query for all of them, none per row)."""
+    return Exists(UserAnswer.objects.filter(pk=answer_id))
 
 
 def answer_subject_topics(*, user: User) -> list[tuple[int | None, str | None, object]]:

@@ -6,7 +6,8 @@ one UPDATE) and ended with its tokens (`sign_in_end`: logout, `sign_in_revoke`,
 `sign_ins_end_all`). Ending a sign-in blacklists its refresh tokens (the caller's part), refuses
 its access tokens through the cache from commit on, and records SignedOut so realtime closes its
 sockets. Also the lockout's unlock code (`account_unlock_code_send`, `account_unlock_with_code`;
-the rules are in `accounts.lockout`) and the sign-ins' retention (`sign_ins_purge`).
+the rules are in `accounts.lockout`) and the retention of sign-ins, expired refresh tokens and
+the login history (`sign_ins_purge`, `refresh_tokens_purge`, `login_history_purge`).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from studymate_api.cache import cache_key
 from studymate_api.cache.guard import BackendGuard
 from studymate_api.core.errors import validation_failed
+from studymate_api.core.retention import delete_in_batches
 from studymate_api.cqrs import record_event
 
 from ..devices import device_label
 from ..events import SIGNED_OUT, USER, SignedOutPayload
-from ..models import User
+from ..models import LoginHistory, User
 from ..models.codes import CodePurpose
 from ..models.sessions import SignIn
 from ..tokens import sign_in_remember_revoked, token_sid
@@ -194,15 +196,25 @@ def sign_ins_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
     now = timezone.now()
     idle_cutoff = now - jwt_settings.REFRESH_TOKEN_LIFETIME - keep
     stale = Q(ended_at__lt=now - keep) | Q(last_used_at__lt=idle_cutoff)
-    deleted = 0
-    for _batch in range(max_batches):
-        ids = list(SignIn.objects.filter(stale).values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += SignIn.objects.filter(pk__in=ids).delete()[0]
-        if len(ids) < batch_size:
-            break
-    return deleted
+    return delete_in_batches(
+        SignIn.objects.filter(stale), batch_size=batch_size, max_batches=max_batches
+    )
+
+
+def refresh_tokens_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention: deletes the refresh tokens simplejwt tracks once they have expired, with their
+    blacklist entries (what its `flushexpiredtokens` does, bounded per run); returns how many.
+    An expired token is refused for its `exp` alone, so its rows guard nothing any more."""
+    expired = OutstandingToken.objects.filter(expires_at__lte=timezone.now())
+    return delete_in_batches(expired, batch_size=batch_size, max_batches=max_batches)
+
+
+def login_history_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention: deletes login attempts older than ACCOUNTS_LOGIN_HISTORY_RETENTION_DAYS
+    (bounded per run); returns how many."""
+    keep = timedelta(days=settings.ACCOUNTS_LOGIN_HISTORY_RETENTION_DAYS)
+    old = LoginHistory.objects.filter(created_at__lt=timezone.now() - keep)
+    return delete_in_batches(old, batch_size=batch_size, max_batches=max_batches)
 
 
 # --- the lockout's unlock code (accounts.lockout) --------------------------------------------

@@ -7,7 +7,7 @@ from .batches import (
     batch_start,
     batch_targets,
 )
-from .delivery import DeliveryResult, delivery_due_ids, delivery_run
+from .delivery import DeliveryResult, deliveries_purge, delivery_due_ids, delivery_run
 from .devices import device_deactivate, device_register, device_unregister
 from .inbox import notification_mark_all_read, notification_mark_read
 from .preferences import channel_enabled, preference_ensure, preference_update
@@ -22,6 +22,7 @@ __all__ = [
     "batch_start",
     "batch_targets",
     "channel_enabled",
+    "deliveries_purge",
     "delivery_due_ids",
     "delivery_run",
     "device_deactivate",

@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from studymate_api.core.retention import delete_in_batches
+
 from ..channels import SENDERS, PermanentFailure, Skip, TemporaryFailure
 from ..models import DeliveryAttempt, DeliveryStatus
 
@@ -142,3 +144,20 @@ def delivery_due_ids(*, limit: int = 1000, overdue: float = 60.0) -> list[int]:
     ) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
     ids = DeliveryAttempt.objects.filter(due).order_by("scheduled_for", "id")
     return list(ids.values_list("pk", flat=True)[:limit])
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+_SETTLED = (DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.FAILED)
+
+
+def deliveries_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention: deletes settled deliveries (sent, skipped, failed) created more than
+    NOTIFICATIONS_DELIVERY_RETENTION_DAYS ago, bounded per run; returns how many. Pending and
+    sending ones are still owed a send and stay, and so does every notification: it is the
+    learner's inbox entry, read or not."""
+    keep = datetime.timedelta(days=settings.NOTIFICATIONS_DELIVERY_RETENTION_DAYS)
+    settled = DeliveryAttempt.objects.filter(
+        status__in=_SETTLED, created_at__lt=timezone.now() - keep
+    )
+    return delete_in_batches(settled, batch_size=batch_size, max_batches=max_batches)

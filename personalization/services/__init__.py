@@ -11,6 +11,7 @@ from .profile import (
     learning_session_record_on_commit,
     profile_observe,
 )
+from .retention import claims_purge
 from .reviews import (
     review_card_delete,
     review_card_rate,
@@ -21,6 +22,7 @@ from .reviews import (
 )
 
 __all__ = [
+    "claims_purge",
     "knowledge_update_from_answer",
     "knowledge_update_from_answers",
     "learning_pattern_update",

@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from studymate_api.core.models import AIUsage
+from studymate_api.core.retention import delete_in_batches
 
 from .config import gateway_config, model_price
 from .errors import ERROR_MESSAGE_LIMIT, AIThrottled
@@ -114,3 +116,13 @@ def check_daily_limit(user: AbstractBaseUser | None) -> None:
     now = timezone.now()
     retry_after = _start_of_day(now) + timedelta(days=1) - now
     raise AIThrottled(headers={"Retry-After": str(int(retry_after.total_seconds()) + 1)})
+
+
+def ai_usage_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention: deletes usage rows older than AI_USAGE_RETENTION_DAYS, bounded per run;
+    returns how many. Every reader looks back less far: the daily limit reads today, the
+    business report at most 365 days, the data export what is left; credits are spent in the
+    credit ledger, not here. So rows are deleted, not aggregated first."""
+    keep = timedelta(days=settings.AI_USAGE_RETENTION_DAYS)
+    old = AIUsage.objects.filter(created_at__lt=timezone.now() - keep)
+    return delete_in_batches(old, batch_size=batch_size, max_batches=max_batches)

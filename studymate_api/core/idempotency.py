@@ -61,6 +61,7 @@ from rest_framework.views import APIView
 
 from .errors import IdempotencyInProgress, IdempotencyKeyReused, ValidationFailed
 from .models import IdempotencyKey
+from .retention import delete_in_batches
 
 __all__ = [
     "KEY_HEADER",
@@ -441,14 +442,7 @@ def idempotency_keys_purge(*, batch_size: int | None = None, max_batches: int = 
     """Deletes keys older than IDEMPOTENCY_KEY_TTL_SECONDS, in batches (bounded per run, the
     beat task runs hourly); returns how many were deleted."""
     size: int = batch_size or settings.IDEMPOTENCY_PURGE_BATCH_SIZE
-    cutoff = timezone.now() - _ttl()
-    deleted = 0
-    for _batch in range(max_batches):
-        expired = IdempotencyKey.objects.filter(created_at__lt=cutoff).order_by("created_at")
-        ids = list(expired.values_list("pk", flat=True)[:size])
-        if not ids:
-            break
-        deleted += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
-        if len(ids) < size:
-            break
-    return deleted
+    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - _ttl())
+    return delete_in_batches(
+        expired.order_by("created_at"), batch_size=size, max_batches=max_batches
+    )

@@ -34,11 +34,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studymate_api.core.models import DomainEvent, EventDelivery
+from studymate_api.core.retention import delete_in_batches
 
 from .stats import DELIVERIES
 from .subscribers import Subscriber, SubscriberRegistry, subscribers
 
-__all__ = ["PublishReport", "publish", "publish_pending"]
+__all__ = ["PublishReport", "deliveries_purge", "publish", "publish_pending"]
 
 logger = structlog.get_logger(__name__)
 
@@ -248,3 +249,22 @@ def _settle(event: DomainEvent, failures: list[str], deferred: list[str]) -> Pub
 def _backoff(attempts: int) -> timedelta:
     base = settings.CQRS_OUTBOX_RETRY_BACKOFF_SECONDS
     return min(timedelta(seconds=base * 2 ** min(attempts - 1, 20)), _MAX_BACKOFF)
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def deliveries_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention: deletes the `EventDelivery` rows of published events delivered more than
+    CQRS_DELIVERY_RETENTION_DAYS ago, bounded per run; returns how many.
+
+    A delivery row is read only while its event is unpublished (who still needs it, and whether
+    a later event of the aggregate must wait); a published event is never claimed again, so its
+    rows are bookkeeping nobody reads. Those of unpublished events stay however old: they keep a
+    subscriber that has the event from getting it twice. The events themselves (`DomainEvent`)
+    are never deleted: the store is the history that replays and `aggregate_events` read."""
+    keep = timedelta(days=settings.CQRS_DELIVERY_RETENTION_DAYS)
+    done = EventDelivery.objects.filter(
+        event__published_at__isnull=False, delivered_at__lt=timezone.now() - keep
+    )
+    return delete_in_batches(done, batch_size=batch_size, max_batches=max_batches)

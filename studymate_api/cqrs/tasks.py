@@ -7,7 +7,7 @@ from celery import shared_task
 
 from . import outbox
 
-__all__ = ["publish_event", "publish_outbox", "schedule_publish"]
+__all__ = ["publish_event", "publish_outbox", "purge_deliveries", "schedule_publish"]
 
 logger = structlog.get_logger(__name__)
 
@@ -31,6 +31,19 @@ def publish_event(event_id: int) -> None:
 def publish_outbox() -> None:
     """Beat's retry of whatever was not delivered after commit (CQRS_BEAT_SCHEDULE)."""
     outbox.publish_pending(time_budget=_SWEEP_BUDGET_SECONDS)
+
+
+@shared_task(
+    name="studymate_api.cqrs.purge_deliveries",
+    ignore_result=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def purge_deliveries() -> int:
+    """The retention of `EventDelivery` (CQRS_BEAT_SCHEDULE): deliveries of published events
+    past CQRS_DELIVERY_RETENTION_DAYS, bounded per run; safe to run twice. The event store
+    itself is kept."""
+    return outbox.deliveries_purge()
 
 
 def schedule_publish(event_id: int) -> None:

@@ -13,6 +13,7 @@ from .drf import *  # noqa: F403
 from .logging import *  # noqa: F403
 from .notifications import *  # noqa: F403
 from .observability import *  # noqa: F403
+from .personalization import *  # noqa: F403
 from .platform_cache import *  # noqa: F403
 from .platform_cqrs import *  # noqa: F403
 from .platform_idempotency import *  # noqa: F403

@@ -42,6 +42,29 @@ ACCOUNTS_SIGN_INS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": 3600.0},
     },
 }
+# Refresh tokens simplejwt tracks (OutstandingToken, and BlacklistedToken for the ended ones)
+# are deleted by beat once expired (`accounts.purge_refresh_tokens`): an expired token is refused
+# for its `exp` whether or not it is blacklisted. No setting: the refresh lifetime decides.
+ACCOUNTS_TOKENS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "accounts-purge-refresh-tokens": {
+        "task": "accounts.purge_refresh_tokens",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}
+# Login attempts (LoginHistory) are the security audit trail: 180 days lets an account takeover
+# noticed months later still be traced to its addresses and devices, the span audit practice
+# asks of authentication logs; then beat deletes them (`accounts.purge_login_history`).
+ACCOUNTS_LOGIN_HISTORY_RETENTION_DAYS = read_int(
+    "ACCOUNTS_LOGIN_HISTORY_RETENTION_DAYS", default=180, minimum=1
+)
+ACCOUNTS_LOGIN_HISTORY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "accounts-purge-login-history": {
+        "task": "accounts.purge_login_history",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}
 # The lockout (accounts.lockout; AXES_* in security.py): an account that this many addresses or
 # more have been locked out of within the cool-off is under attack, and every client needs an
 # emailed unlock code (or a password reset) to sign in.

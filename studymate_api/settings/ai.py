@@ -119,3 +119,15 @@ AI_MODEL_PRICES: dict[str, tuple[Decimal, Decimal]] = {
     "meta-llama/Llama-3.3-70B-Instruct-Turbo": (Decimal("0.88"), Decimal("0.88")),
     "local-extractive-1": (Decimal("0"), Decimal("0")),
 }
+
+# AI usage rows (one per provider attempt) are kept 400 days, then beat deletes them
+# (`studymate_api.core.purge_ai_usage`): the business report looks back 365 days at most, so
+# the minimum keeps every day it may ask for; the daily limit reads only today.
+AI_USAGE_RETENTION_DAYS = read_int("AI_USAGE_RETENTION_DAYS", default=400, minimum=366)
+AI_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "core-purge-ai-usage": {
+        "task": "studymate_api.core.purge_ai_usage",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}

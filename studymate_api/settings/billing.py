@@ -81,3 +81,18 @@ BILLING_AI_CREDIT_COSTS: dict[str, int] = {
     "essay_grading": read_int("BILLING_CREDITS_ESSAY_GRADING", default=1),
     "chat": read_int("BILLING_CREDITS_CHAT", default=0),
 }
+
+# Every Stripe event we accepted is stored by its id, and a redelivery of one finds it and does
+# nothing. Stripe retries an unacknowledged event for up to three days, and events stay listed
+# (and can be resent by hand) for 30: processed events are kept 30 days, at least four, then
+# beat deletes them (`subscription.purge_webhook_events`).
+BILLING_WEBHOOK_EVENTS_RETENTION_DAYS = read_int(
+    "BILLING_WEBHOOK_EVENTS_RETENTION_DAYS", default=30, minimum=4
+)
+BILLING_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "subscription-purge-webhook-events": {
+        "task": "subscription.purge_webhook_events",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}

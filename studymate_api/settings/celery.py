@@ -6,11 +6,16 @@ from .accounts import (
     ACCOUNTS_CODES_BEAT_SCHEDULE,
     ACCOUNTS_DATA_EXPORT_BEAT_SCHEDULE,
     ACCOUNTS_DELETION_BEAT_SCHEDULE,
+    ACCOUNTS_LOGIN_HISTORY_BEAT_SCHEDULE,
     ACCOUNTS_SIGN_INS_BEAT_SCHEDULE,
+    ACCOUNTS_TOKENS_BEAT_SCHEDULE,
 )
+from .ai import AI_BEAT_SCHEDULE
+from .billing import BILLING_BEAT_SCHEDULE
 from .cache import REDIS_URL
 from .environment import read_bool, read_int
 from .notifications import NOTIFICATIONS_BEAT_SCHEDULE
+from .personalization import PERSONALIZATION_BEAT_SCHEDULE
 from .platform_cqrs import CQRS_BEAT_SCHEDULE
 from .platform_idempotency import IDEMPOTENCY_BEAT_SCHEDULE
 from .platform_metrics import METRICS_BEAT_SCHEDULE
@@ -75,11 +80,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "quiz.requeue_stale_generations",
         "schedule": 300.0,
     },
-    # Learners whose review log has grown enough get their FSRS parameters (re)fitted.
-    "personalization-fit-review-parameters": {
-        "task": "personalization.fit_review_parameters_due",
-        "schedule": 3600.0,
-    },
     # Live learning sessions idle for 30 minutes end; the others get a clock tick.
     "realtime-sweep-learning-sessions": {
         "task": "realtime.sweep_learning_sessions",
@@ -87,6 +87,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     **ACCOUNTS_CODES_BEAT_SCHEDULE,
     **ACCOUNTS_SIGN_INS_BEAT_SCHEDULE,
+    **ACCOUNTS_TOKENS_BEAT_SCHEDULE,
+    **ACCOUNTS_LOGIN_HISTORY_BEAT_SCHEDULE,
     **ACCOUNTS_DELETION_BEAT_SCHEDULE,
     **ACCOUNTS_DATA_EXPORT_BEAT_SCHEDULE,
     **CQRS_BEAT_SCHEDULE,
@@ -94,4 +96,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **METRICS_BEAT_SCHEDULE,
     **STREAMING_BEAT_SCHEDULE,
     **NOTIFICATIONS_BEAT_SCHEDULE,
+    **BILLING_BEAT_SCHEDULE,
+    **AI_BEAT_SCHEDULE,
+    **PERSONALIZATION_BEAT_SCHEDULE,
 }

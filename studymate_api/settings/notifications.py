@@ -93,6 +93,13 @@ for _name, _value, _top in (
     if _value > _top:
         raise _fail(_name, f"must be at most {_top}, got {_value}")
 
+# Settled deliveries (sent, skipped, failed) are kept this long for support ("did my reminder
+# go out?") and a provider's bounce reports, which arrive within days; then beat deletes them
+# (`notifications.purge_deliveries`). Notifications themselves stay: they are the inbox.
+NOTIFICATIONS_DELIVERY_RETENTION_DAYS = read_int(
+    "NOTIFICATIONS_DELIVERY_RETENTION_DAYS", default=30, minimum=1
+)
+
 _SCAN_SECONDS = NOTIFICATIONS_REMINDER_WINDOW_MINUTES * 60.0
 NOTIFICATIONS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "notifications-goal-reminders": {
@@ -103,4 +110,9 @@ NOTIFICATIONS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "notifications-weekly-digest": {"task": "notifications.send_weekly_digest", "schedule": 900.0},
     "notifications-deliver-due": {"task": "notifications.deliver_due", "schedule": 60.0},
     "notifications-start-batches": {"task": "notifications.start_due_batches", "schedule": 60.0},
+    "notifications-purge-deliveries": {
+        "task": "notifications.purge_deliveries",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }

@@ -14,6 +14,11 @@ CQRS_OUTBOX_RETRY_BACKOFF_SECONDS = read_int(
 )
 # Appends to one aggregate that lose a race for the next sequence number retry this many times.
 CQRS_APPEND_MAX_ATTEMPTS = read_int("CQRS_APPEND_MAX_ATTEMPTS", default=10, minimum=1)
+# A published event's delivery rows are kept this long, then beat deletes them
+# (`studymate_api.cqrs.purge_deliveries`): nothing reads them once the event is published, so
+# the days are only for whoever inspects a delivery in the admin. Unpublished events keep
+# theirs, and the events themselves are never deleted.
+CQRS_DELIVERY_RETENTION_DAYS = read_int("CQRS_DELIVERY_RETENTION_DAYS", default=30, minimum=1)
 
 CQRS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "cqrs-publish-outbox": {
@@ -21,5 +26,10 @@ CQRS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": float(CQRS_OUTBOX_INTERVAL_SECONDS),
         # A sweep still queued when the next one is due is redundant.
         "options": {"expires": float(CQRS_OUTBOX_INTERVAL_SECONDS)},
+    },
+    "cqrs-purge-deliveries": {
+        "task": "studymate_api.cqrs.purge_deliveries",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }

@@ -1,5 +1,5 @@
 """Stripe webhooks: verification, storing each event once, and the handlers."""
 
-from .receive import WebhookReceipt, webhook_receive
+from .receive import WebhookReceipt, webhook_events_purge, webhook_receive
 
-__all__ = ["WebhookReceipt", "webhook_receive"]
+__all__ = ["WebhookReceipt", "webhook_events_purge", "webhook_receive"]

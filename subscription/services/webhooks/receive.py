@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import BillingNotConfigured, Conflict, validation_failed
+from studymate_api.core.retention import delete_in_batches
 
 from ...models import WebhookEvent
 from ...stripe_api import webhooks_configured
@@ -123,3 +124,16 @@ def _store_and_handle(data: dict[str, Any]) -> WebhookReceipt:
     event.save(update_fields=["outcome", "processed_at"])
     logger.info("stripe_webhook_processed", event_id=event.stripe_event_id, outcome=outcome)
     return WebhookReceipt(event.stripe_event_id, duplicate=False, outcome=outcome)
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def webhook_events_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention: deletes events processed more than BILLING_WEBHOOK_EVENTS_RETENTION_DAYS ago,
+    bounded per run; returns how many. Within that window a redelivered event still finds its
+    row and does nothing (see the module docstring); Stripe redelivers for three days at most,
+    and the window is longer (the setting's minimum is four days)."""
+    keep = datetime.timedelta(days=settings.BILLING_WEBHOOK_EVENTS_RETENTION_DAYS)
+    old = WebhookEvent.objects.filter(processed_at__lt=timezone.now() - keep)
+    return delete_in_batches(old, batch_size=batch_size, max_batches=max_batches)
