@@ -89,7 +89,7 @@ def test_a_confident_grade_from_the_provider_is_final(
 def test_a_low_confidence_grade_waits_for_the_owner(
     essay_quiz, other_client, auth_client, commit_hooks, ai_isolated
 ):
-    # The offline grader checks key terms only, so its confidence is always low.
+    # The offline grader cannot judge what the essay says, so its confidence is always low.
     attempt, submitted = answer_essay(other_client, essay_quiz, commit_hooks)
     answer = UserAnswer.objects.get(pk=submitted["id"])
     assert answer.status == "needs_review"
@@ -155,3 +155,33 @@ def test_a_learner_without_credits_gets_the_owner_to_grade(
     assert answer.status == "needs_review"
     assert answer.confidence is None  # no model was asked
     assert not CreditLedger.objects.filter(reason="ai_usage").exists()
+
+
+@pytest.mark.parametrize(
+    ("essay", "accuracy"),
+    [
+        (ANSWER, 6),
+        ("엽록체, 포도당, 빛 에너지", 0),  # the keywords listed: nothing explained
+    ],
+)
+def test_the_offline_suggestion_credits_points_explained_in_sentences(
+    essay_quiz, other_client, commit_hooks, ai_isolated, essay, accuracy
+):
+    attempt = other_client.post(start_url(essay_quiz.pk)).json()
+    question = next(q for q in attempt["questions"] if q["question_type"] == "essay")
+    body = {"attempt_id": attempt["id"], "question_id": question["id"], "answer": essay}
+    with commit_hooks():
+        assert other_client.post(SUBMIT, body, format="json").status_code == 200
+
+    [answer] = other_client.get(attempt_url(attempt["id"])).json()["answers"]
+
+    assert answer["status"] == "needs_review"  # a suggestion for the owner, not a grade
+    criteria = {c["criterion"]: c for c in answer["criteria"]}
+    assert set(criteria) == {"Accuracy", "Clarity"}
+    assert criteria["Accuracy"]["score"] == accuracy
+    assert criteria["Accuracy"]["max_score"] == 6
+    if accuracy == 0:
+        assert "이름만 쓴 핵심어: 엽록체, 포도당." in criteria["Accuracy"]["feedback"]
+        assert criteria["Clarity"]["score"] == 0
+    else:
+        assert "문장으로 설명한 핵심어: 엽록체, 포도당." in criteria["Accuracy"]["feedback"]
