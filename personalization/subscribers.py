@@ -82,7 +82,10 @@ def profile_from_activity(event: DomainEvent) -> None:
         user_id, zone = finished["user_id"], _zone(finished.get("timezone"))
         at = _moment(finished["finished_at"], event.occurred_at)
         minutes = max(float(finished["time_spent_seconds"] or 0.0) / SECONDS_PER_MINUTE, 1.0)
-        content_type, score = "quiz", finished["percentage"]
+        # With essays still waiting for a grade the percentage is only a share so far: no
+        # score to learn from.
+        pending = finished.get("pending_essays", 0)
+        content_type, score = "quiz", None if pending else finished["percentage"]
     if zone is None:  # a log, or a QuizCompleted recorded before it told the time zone
         user = _active_user(user_id=user_id)
         if user is None:

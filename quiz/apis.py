@@ -190,12 +190,13 @@ class QuizGenerateApi(APIView):
         """Generate a quiz with AI
 
         Writes a private quiz of `num_questions` questions from `source_text`, or from one of your
-        summaries (`summary_id`), in the subject `subject_id`. Answers 202 with the quiz in
-        `generation_status: pending` and generates it in the background: read it again at
-        `Location` until it is `ready` (with its questions and their correct answers) or `failed`
-        (with `generation_error_code` and `generation_error`). When the generation finishes before
-        the answer, the answer already shows the final status. A quiz that is not ready cannot be
-        started (409 `conflict`) and only you see it.
+        summaries (`summary_id`), in the subject `subject_id`. The material needs at least 50
+        characters: less is a 400 `validation_error` on the field that gave it, saying how much
+        it has. Answers 202 with the quiz in `generation_status: pending` and generates it in the
+        background: read it again at `Location` until it is `ready` (with its questions and their
+        correct answers) or `failed` (with `generation_error_code` and `generation_error`). When
+        the generation finishes before the answer, the answer already shows the final status. A
+        quiz that is not ready cannot be started (409 `conflict`) and only you see it.
 
         Generation spends AI credits, only when the quiz is generated (a failed generation costs
         nothing): without enough, the answer is 402 `insufficient_credits`, or the quiz fails with

@@ -73,6 +73,7 @@ class QuizCompletedPayload(TypedDict):
     score: float
     max_score: float
     percentage: float
+    # None while essays wait for their grade (`pending_essays`): the score leaves them out.
     passed: bool | None
     time_spent_seconds: int | None
     finished_at: str | None
@@ -80,6 +81,9 @@ class QuizCompletedPayload(TypedDict):
     timezone: str
     # Essays answered: they may still be grading (their AnswerGraded comes later).
     essay_answers: int
+    # Of those, the ones without their grade yet (grading, or waiting for the owner's review).
+    # Events recorded before it was told lack it.
+    pending_essays: NotRequired[int]
 
 
 class QuizGeneratedPayload(TypedDict):

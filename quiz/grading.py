@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from studymate_api.core.text_matching import short_answer_matches_key
+
 _SPACES = re.compile(r"\s+")
 # Trailing sentence punctuation a learner may or may not type ("서울." == "서울").
 # (NFKC has already turned full-width ones into these.)
@@ -65,15 +67,18 @@ def _number(text: str) -> float | None:
 
 
 def short_answer_matches(answer: str, accepted: Iterable[str], tolerance: float | None) -> bool:
+    """Every accepted answer is a key of its own, read the same way: a number within the
+    tolerance, or the same text as `studymate_api.core.text_matching` compares texts (spacing
+    inside Korean, a trailing particle, English word endings, case, width and punctuation do
+    not count)."""
     given = normalize_text(answer)
     for candidate in accepted:
-        expected = normalize_text(candidate)
-        if given == expected:
-            return True
         if tolerance is not None:
-            a, b = _number(given), _number(expected)
+            a, b = _number(given), _number(normalize_text(candidate))
             if a is not None and b is not None and abs(a - b) <= tolerance + 1e-9:
                 return True
+        if short_answer_matches_key(answer, candidate):
+            return True
     return False
 
 

@@ -378,6 +378,8 @@ def quiz_analytics(*, user: User, quiz_id: int) -> dict[str, Any]:
         raise NotFound(_("Quiz not found."))
     attempts = list(QuizAttempt.objects.filter(quiz=quiz).order_by("id"))
     finished = [a for a in attempts if a.finished_at is not None]
+    # Attempts with essays still waiting for a grade have not passed or failed yet.
+    decided = [a for a in finished if a.passed is not None]
     percentages = [a.percentage for a in finished]
     times = [t for t in (attempt_time_spent(a) for a in finished) if t is not None]
     per_question = _per_question(quiz, finished)
@@ -391,7 +393,7 @@ def quiz_analytics(*, user: User, quiz_id: int) -> dict[str, Any]:
         "median_percentage": round(statistics.median(percentages), 2) if percentages else None,
         "mean_score": _mean([a.score for a in finished], 2),
         "pass_rate": (
-            round(sum(1 for a in finished if a.passed) / len(finished), 4) if finished else None
+            round(sum(1 for a in decided if a.passed) / len(decided), 4) if decided else None
         ),
         "mean_time_spent_seconds": _mean([float(t) for t in times], 1),
         "questions": per_question,
@@ -592,6 +594,7 @@ def attempt_row(
         return row
     reveal = answers_revealed(attempt)
     questions = {q.pk: q for q, _choices in drawn}
+    pending = [a for a in answers if a.status != AnswerStatus.GRADED]
     return {
         **row,
         "finished_at": attempt.finished_at,
@@ -599,6 +602,8 @@ def attempt_row(
         "max_score": attempt.max_score,
         "percentage": attempt.percentage,
         "passed": attempt.passed,
+        "pending_essays": len(pending),
+        "pending_points": round(sum(a.question.points for a in pending), 4),
         "time_spent_seconds": attempt_time_spent(attempt),
         "answers": [
             answer_row(a, questions[a.question_id], reveal=reveal)

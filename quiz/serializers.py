@@ -515,12 +515,31 @@ class NextQuestionOutputSerializer(serializers.Serializer[Any]):
     )
 
 
+_PASSED_HELP = (
+    "Null until the attempt is finished and while any of its essays waits for a grade (the AI's "
+    "or the quiz owner's review): an essay not graded yet is no 0, and the result is not known. "
+    "Once the last essay is graded, the final result."
+)
+
+
 class AttemptOutputSerializer(AttemptStartOutputSerializer):
     finished_at = serializers.DateTimeField(allow_null=True)
-    score = serializers.FloatField()
+    score = serializers.FloatField(
+        help_text="Points earned so far: an essay waiting for its grade adds nothing until it "
+        "is graded (see `pending_essays`)."
+    )
     max_score = serializers.FloatField()
-    percentage = serializers.FloatField()
-    passed = serializers.BooleanField(allow_null=True)
+    percentage = serializers.FloatField(
+        help_text="`score` of `max_score`, in percent; with essays pending, a share so far."
+    )
+    passed = serializers.BooleanField(allow_null=True, help_text=_PASSED_HELP)
+    pending_essays = serializers.IntegerField(
+        help_text="Essays of the attempt waiting for their grade (status `grading` or "
+        "`needs_review`). While above 0, `passed` is null."
+    )
+    pending_points = serializers.FloatField(
+        help_text="The points of those essays: what `score` may still gain."
+    )
     time_spent_seconds = serializers.IntegerField(allow_null=True)
     answers = AnswerOutputSerializer(many=True)
 
@@ -535,7 +554,7 @@ class ResultOutputSerializer(serializers.Serializer[Any]):
     score = serializers.FloatField()
     max_score = serializers.FloatField()
     percentage = serializers.FloatField()
-    passed = serializers.BooleanField(allow_null=True)
+    passed = serializers.BooleanField(allow_null=True, help_text=_PASSED_HELP)
 
 
 class ChoiceStatsOutputSerializer(serializers.Serializer[Any]):
@@ -566,7 +585,11 @@ class AnalyticsOutputSerializer(serializers.Serializer[Any]):
     mean_percentage = serializers.FloatField(allow_null=True)
     median_percentage = serializers.FloatField(allow_null=True)
     mean_score = serializers.FloatField(allow_null=True)
-    pass_rate = serializers.FloatField(allow_null=True, help_text="0..1")
+    pass_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="0..1, of the finished attempts with a result (not those whose essays still "
+        "wait for a grade).",
+    )
     mean_time_spent_seconds = serializers.FloatField(allow_null=True)
     questions = QuestionStatsOutputSerializer(many=True)
     hardest_questions = serializers.ListField(

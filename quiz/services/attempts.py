@@ -337,9 +337,10 @@ class FinishedAttempt(NamedTuple):
 
 
 def attempt_finish(*, user: User, attempt_id: int) -> FinishedAttempt:
-    """Scores the attempt (essays still grading count 0 until graded; their grade updates the
-    totals), logs the time as study progress in the quiz's subject and records QuizCompleted,
-    all in one transaction. A second finish is 409."""
+    """Scores the attempt, logs the time as study progress in the quiz's subject and records
+    QuizCompleted, all in one transaction. Essays still waiting for their grade (grading, or
+    the owner's review) add nothing to the score yet and leave `passed` unknown (None): their
+    grade rescores the attempt (`attempt_rescore`). A second finish is 409."""
     with transaction.atomic():
         attempt = _locked_attempt(user, attempt_id)
         if attempt.finished_at is not None:
@@ -393,6 +394,10 @@ def _scored(answers: list[UserAnswer]) -> list[dict[str, Any]]:
     ]
 
 
+def _pending_essays(answers: list[dict[str, Any]]) -> int:
+    return sum(1 for a in answers if a["status"] != AnswerStatus.GRADED)
+
+
 def _rescore(attempt: QuizAttempt, answers: list[dict[str, Any]]) -> None:
     attempt.score = round(sum(a["score"] for a in answers), 4)
     if is_adaptive(attempt):
@@ -400,7 +405,10 @@ def _rescore(attempt: QuizAttempt, answers: list[dict[str, Any]]) -> None:
     attempt.percentage = (
         round(100.0 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
     )
-    attempt.passed = attempt.percentage >= attempt.quiz.pass_percentage
+    # An essay waiting for its grade is no 0: whether the attempt passed is not known yet.
+    attempt.passed = (
+        None if _pending_essays(answers) else attempt.percentage >= attempt.quiz.pass_percentage
+    )
     attempt.save(update_fields=["finished_at", "score", "max_score", "percentage", "passed"])
 
 
@@ -447,6 +455,7 @@ def _record_completed(user: User, attempt: QuizAttempt, answers: list[dict[str, 
         aggregate_id=attempt.pk,
         payload={
             "essay_answers": essays,
+            "pending_essays": _pending_essays(answers),
             "attempt_id": attempt.pk,
             "quiz_id": attempt.quiz_id,
             "user_id": user.pk,

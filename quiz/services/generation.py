@@ -66,6 +66,10 @@ CLAIM_LEASE = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 # A pending quiz nobody claimed for this long is enqueued again by
 # `quiz_generation_requeue_stale`.
 REQUEUE_AFTER = datetime.timedelta(minutes=10)
+# Less material than this (a sentence or two) holds too little to ask about: the request is a
+# 400 that says so, rather than a generation that fails with the provider's unusable answer.
+# As much as a summary needs (`study.services.CONTENT_MIN_CHARS`).
+SOURCE_MIN_CHARS = 50
 
 
 # --- request ------------------------------------------------------------------------------------
@@ -112,11 +116,22 @@ def quiz_generate(
 
 def _source(user: User, source_text: str, summary_id: int | None) -> str:
     if source_text.strip():
-        return source_text
+        return _long_enough("source_text", source_text)
     if summary_id is None:
         raise validation_failed("source_text", _("Give source_text or summary_id."))
     summary = summary_get(user=user, summary_id=summary_id)
-    return summary.summary or summary.content
+    return _long_enough("summary_id", summary.summary or summary.content)
+
+
+def _long_enough(field: str, text: str) -> str:
+    given = len(text.strip())
+    if given < SOURCE_MIN_CHARS:
+        message = _(
+            "A quiz needs at least %(minimum)d characters of study material; this has "
+            "%(given)d. Add a few more sentences."
+        ) % {"minimum": SOURCE_MIN_CHARS, "given": given}
+        raise validation_failed(field, message)
+    return text
 
 
 def _enqueue(quiz_id: int) -> None:

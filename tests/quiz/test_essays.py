@@ -8,7 +8,9 @@ import json
 import pytest
 
 from personalization.models import ProcessedAnswer
+from quiz.events import QUIZ_COMPLETED
 from quiz.models import UserAnswer
+from studymate_api.core.models import DomainEvent
 
 from .conftest import SUBMIT, attempt_url, finish_url, start_url
 
@@ -89,7 +91,7 @@ def test_a_confident_grade_from_the_provider_is_final(
 def test_a_low_confidence_grade_waits_for_the_owner(
     essay_quiz, other_client, auth_client, commit_hooks, ai_isolated
 ):
-    # The offline grader checks key terms only, so its confidence is always low.
+    # The offline grader cannot judge what the essay says, so its confidence is always low.
     attempt, submitted = answer_essay(other_client, essay_quiz, commit_hooks)
     answer = UserAnswer.objects.get(pk=submitted["id"])
     assert answer.status == "needs_review"
@@ -155,3 +157,84 @@ def test_a_learner_without_credits_gets_the_owner_to_grade(
     assert answer.status == "needs_review"
     assert answer.confidence is None  # no model was asked
     assert not CreditLedger.objects.filter(reason="ai_usage").exists()
+
+
+@pytest.mark.parametrize(
+    ("essay", "accuracy"),
+    [
+        (ANSWER, 6),
+        ("엽록체, 포도당, 빛 에너지", 0),  # the keywords listed: nothing explained
+    ],
+)
+def test_the_offline_suggestion_credits_points_explained_in_sentences(
+    essay_quiz, other_client, commit_hooks, ai_isolated, essay, accuracy
+):
+    attempt = other_client.post(start_url(essay_quiz.pk)).json()
+    question = next(q for q in attempt["questions"] if q["question_type"] == "essay")
+    body = {"attempt_id": attempt["id"], "question_id": question["id"], "answer": essay}
+    with commit_hooks():
+        assert other_client.post(SUBMIT, body, format="json").status_code == 200
+
+    [answer] = other_client.get(attempt_url(attempt["id"])).json()["answers"]
+
+    assert answer["status"] == "needs_review"  # a suggestion for the owner, not a grade
+    criteria = {c["criterion"]: c for c in answer["criteria"]}
+    assert set(criteria) == {"Accuracy", "Clarity"}
+    assert criteria["Accuracy"]["score"] == accuracy
+    assert criteria["Accuracy"]["max_score"] == 6
+    if accuracy == 0:
+        assert "이름만 쓴 핵심어: 엽록체, 포도당." in criteria["Accuracy"]["feedback"]
+        assert criteria["Clarity"]["score"] == 0
+    else:
+        assert "문장으로 설명한 핵심어: 엽록체, 포도당." in criteria["Accuracy"]["feedback"]
+
+
+def test_a_pending_essay_leaves_the_result_pending_until_graded(
+    essay_quiz, other_client, auth_client, commit_hooks, ai_isolated
+):
+    """The offline grader's suggestion waits for the owner: until then the attempt has not
+    failed (the essay is no 0), and once graded the result is the real one."""
+    attempt, submitted = answer_essay(other_client, essay_quiz, commit_hooks)
+    true_false = next(q for q in attempt["questions"] if q["question_type"] == "true_false")
+    body = {"attempt_id": attempt["id"], "question_id": true_false["id"], "answer": True}
+    assert other_client.post(SUBMIT, body, format="json").json()["is_correct"] is True
+
+    with commit_hooks():
+        finished = other_client.post(finish_url(attempt["id"])).json()
+
+    assert (finished["score"], finished["max_score"]) == (1, 11)
+    assert finished["passed"] is None
+    assert (finished["pending_essays"], finished["pending_points"]) == (1, 10)
+    assert other_client.get(attempt_url(attempt["id"])).json()["passed"] is None
+    [result] = other_client.get("/api/quiz/results/").json()["results"]
+    assert result["passed"] is None
+    completed = QUIZ_COMPLETED.payload_of(DomainEvent.objects.get(event_type=QUIZ_COMPLETED.name))
+    assert (completed["passed"], completed["pending_essays"]) == (None, 1)
+    analytics = auth_client.get(f"/api/quiz/quizzes/{essay_quiz.pk}/analytics/").json()
+    assert analytics["pass_rate"] is None  # no attempt with a result yet
+
+    url = f"/api/quiz/answers/{submitted['id']}/grade/"
+    with commit_hooks():
+        assert auth_client.post(url, {"score": 7}, format="json").status_code == 200
+
+    graded = other_client.get(attempt_url(attempt["id"])).json()
+    assert (graded["score"], graded["percentage"]) == (8, pytest.approx(72.73))
+    assert graded["passed"] is True
+    assert (graded["pending_essays"], graded["pending_points"]) == (0, 0)
+    [result] = other_client.get("/api/quiz/results/").json()["results"]
+    assert result["passed"] is True
+    analytics = auth_client.get(f"/api/quiz/quizzes/{essay_quiz.pk}/analytics/").json()
+    assert analytics["pass_rate"] == 1.0
+
+
+def test_a_failing_grade_of_the_last_essay_fails_the_attempt(
+    essay_quiz, other_client, auth_client, commit_hooks, ai_isolated
+):
+    attempt, submitted = answer_essay(other_client, essay_quiz, commit_hooks)
+    assert other_client.post(finish_url(attempt["id"])).json()["passed"] is None
+
+    url = f"/api/quiz/answers/{submitted['id']}/grade/"
+    assert auth_client.post(url, {"score": 2}, format="json").status_code == 200
+
+    graded = other_client.get(attempt_url(attempt["id"])).json()
+    assert (graded["score"], graded["passed"], graded["pending_essays"]) == (2, False, 0)

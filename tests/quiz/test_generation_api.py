@@ -258,6 +258,77 @@ def test_source_is_required(auth_client: APIClient, subject: Subject) -> None:
     assert not Quiz.objects.exists()
 
 
+# Ordinary notes of short sentences, as a learner types them: enough to ask about.
+SHORT_NOTES = (
+    "광합성은 엽록체에서 일어난다. 엽록체에는 엽록소가 있다. 엽록소는 빛을 흡수한다. "
+    "물은 뿌리로 들어온다."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "headers", "message"),
+    [
+        (
+            "광합성은 엽록체에서 일어난다.",
+            {},
+            "퀴즈를 만들려면 학습 자료가 50자 이상 필요합니다(지금 16자). 문장을 몇 개 더 "
+            "넣어 주세요.",
+        ),
+        (
+            "Photosynthesis makes glucose.",
+            {"HTTP_ACCEPT_LANGUAGE": "en"},
+            "A quiz needs at least 50 characters of study material; this has 29. Add a few "
+            "more sentences.",
+        ),
+    ],
+)
+def test_too_little_source_text_is_a_400_that_says_how_much(
+    auth_client: APIClient, user: User, subject: Subject, text: str, headers: Any, message: str
+) -> None:
+    body = request_body(subject, source_text=text)
+    response = auth_client.post(GENERATE, body, format="json", **headers)
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["fields"] == {"source_text": [message]}
+    assert not Quiz.objects.exists()
+    assert not AIUsage.objects.filter(user=user).exists()
+    assert balance(auth_client) == ALLOWANCE
+
+
+def test_a_summary_too_short_to_ask_about_is_a_400(
+    auth_client: APIClient, user: User, subject: Subject
+) -> None:
+    summary = StudySummary.objects.create(
+        user=user, subject=subject, content="DNA는 유전 정보다.", summary="", summary_type="brief"
+    )
+    body = {"subject_id": subject.pk, "summary_id": summary.pk, "num_questions": 3}
+    response = auth_client.post(GENERATE, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == ["summary_id"]
+    assert not Quiz.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_short_notes_of_short_sentences_make_a_quiz(
+    auth_client: APIClient, subject: Subject
+) -> None:
+    """Every sentence is under the offline generator's usual length: it asks about the short
+    ones rather than failing with an unusable answer."""
+    body = request_body(subject, source_text=SHORT_NOTES, num_questions=3)
+    response = auth_client.post(GENERATE, body, format="json")
+
+    assert response.status_code == 202, response.content
+    quiz = response.json()
+    assert quiz["generation_status"] == "ready", quiz["generation_error"]
+    assert quiz["questions"]
+    for question in quiz["questions"]:
+        if question["question_type"] == "short_answer":
+            assert question["accepted_answers"][0] in SHORT_NOTES
+
+
 def test_hidden_subject_and_foreign_summary_are_not_found(
     auth_client: APIClient, other_user: User, subject: Subject
 ) -> None:

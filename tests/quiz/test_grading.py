@@ -82,3 +82,11 @@ def test_numeric_tolerance(answer, ok):
 
 def test_no_tolerance_means_exact_text():
     assert not grade_short_answer("3.140", ["3.14"], 1).is_correct
+
+
+@pytest.mark.parametrize(
+    ("answer", "key"),
+    [("running", "run"), ("studied", "studies"), ("photosynthesis", "Photosynthesis.")],
+)
+def test_english_answers_match_by_snowball_stem(answer, key):
+    assert grade_short_answer(answer, [key], 1).is_correct

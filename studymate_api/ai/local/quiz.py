@@ -18,6 +18,10 @@ from .text import Language, Sentence
 
 BLANK = "_____"
 _MIN_CHARS, _MAX_CHARS = 20, 300
+_MIN_TERMS = 3
+# Short material ("광합성은 엽록체에서 일어난다. 엽록소는 빛을 흡수한다.") may have no sentence
+# that long: then shorter sentences with fewer terms are asked about, rather than none.
+_SHORT_MIN_CHARS, _SHORT_MIN_TERMS = 8, 2
 _CONCEPT_POOL = 15
 
 _WORDS: dict[Language, dict[str, str]] = {
@@ -84,12 +88,20 @@ def _occurrence(text: str, concept: str) -> re.Match[str] | None:
 
 
 def _slots(doc: Document, concepts: list[str], limit: int) -> list[_Slot]:
+    return _slots_in(doc, concepts, limit, _MIN_CHARS, _MIN_TERMS) or _slots_in(
+        doc, concepts, limit, _SHORT_MIN_CHARS, _SHORT_MIN_TERMS
+    )
+
+
+def _slots_in(
+    doc: Document, concepts: list[str], limit: int, min_chars: int, min_terms: int
+) -> list[_Slot]:
     ranked = sorted(range(len(doc.sentences)), key=lambda i: (-doc.scores[i], i))
     slots: list[_Slot] = []
     used: set[str] = set()
     for index in ranked:
         sentence = doc.sentences[index]
-        if not _MIN_CHARS <= len(sentence.text) <= _MAX_CHARS or len(sentence.terms) < 3:
+        if not min_chars <= len(sentence.text) <= _MAX_CHARS or len(sentence.terms) < min_terms:
             continue
         present = [c for c in concepts if _occurrence(sentence.text, c)]
         # Not "energy" again once "light energy" was an answer.

@@ -1,6 +1,7 @@
 """The offline provider does real work on real Korean and English text: extractive summaries of
-the source's own sentences, key concepts, quiz questions answerable from the text, keyword-based
-essay grades with a low confidence, answers from the learner's material."""
+the source's own sentences, key concepts, quiz questions answerable from the text, essay grades
+by the rubric points the essay explains in sentences (with a low confidence), answers from the
+learner's material."""
 
 from __future__ import annotations
 
@@ -156,6 +157,73 @@ def test_korean_essay_grading_without_keywords_uses_the_reference():
     assert 0 < grade.score < 5
     assert grade.confidence <= 0.2
     assert "빠진 핵심어" in grade.criteria[0].feedback
+
+
+PHOTOSYNTHESIS_RUBRIC = (
+    RubricCriterion("장소", 4, keywords=("엽록체", "틸라코이드")),
+    RubricCriterion("산물", 6, keywords=("포도당", "산소", "캘빈 회로")),
+)
+
+
+def _korean_essay(answer: str) -> EssayGrade:
+    essay = EssayInput("광합성을 설명하세요.", answer, PHOTOSYNTHESIS_RUBRIC)
+    return generate(AITask.ESSAY_GRADING, essay).structured(EssayGrade)
+
+
+def test_an_essay_that_explains_every_point_in_sentences_scores_full():
+    grade = _korean_essay(
+        "광합성의 명반응은 엽록체 안의 틸라코이드 막에서 빛을 받아 일어난다. "
+        "이어서 스트로마의 캘빈회로가 이산화탄소를 고정해 포도당을 만들고, "
+        "물이 분해되면서 산소가 나온다."
+    )
+
+    assert [(c.criterion, c.score) for c in grade.criteria] == [("장소", 4), ("산물", 6)]
+    assert grade.score == 10
+    assert "문장으로 설명한 핵심어: 엽록체, 틸라코이드." in grade.criteria[0].feedback
+    assert "빠진" not in grade.criteria[1].feedback  # 캘빈회로 is 캘빈 회로
+    assert grade.confidence < 0.5
+
+
+@pytest.mark.parametrize(
+    "keyword_list",
+    [
+        "엽록체, 틸라코이드, 포도당, 산소, 캘빈 회로",
+        "엽록체 틸라코이드 포도당 산소 캘빈회로",
+        "- 엽록체\n- 틸라코이드\n- 포도당\n- 산소\n- 캘빈 회로",
+        "엽록체. 틸라코이드. 포도당. 산소. 캘빈 회로.",
+    ],
+)
+def test_a_list_of_the_keywords_does_not_score(keyword_list):
+    grade = _korean_essay(keyword_list)
+
+    assert grade.score == 0
+    assert all(c.score == 0 for c in grade.criteria)
+    assert "설명 없이 이름만 쓴 핵심어: 엽록체, 틸라코이드." in grade.criteria[0].feedback
+
+
+def test_only_the_points_explained_earn_their_share():
+    grade = _korean_essay("포도당은 광합성으로 만들어진다. 엽록체, 산소.")
+
+    # 포도당 is explained (1 of 3 products: 6 / 3 = 2); 엽록체 and 산소 are only named.
+    assert [(c.criterion, c.score) for c in grade.criteria] == [("장소", 0), ("산물", 2)]
+    assert "이름만 쓴 핵심어: 엽록체." in grade.criteria[0].feedback
+    assert "빠진 핵심어: 틸라코이드." in grade.criteria[0].feedback
+    assert "이름만 쓴 핵심어: 산소." in grade.criteria[1].feedback
+
+
+def test_english_key_terms_match_by_stem_in_a_sentence():
+    rubric = (RubricCriterion("Process", 4, keywords=("chloroplast", "light reaction")),)
+    answer = "Light reactions happen in the chloroplasts, where pigments absorb photons."
+    listed = "Chloroplasts, light reactions."
+
+    explained = generate(AITask.ESSAY_GRADING, EssayInput("Q?", answer, rubric))
+    named = generate(AITask.ESSAY_GRADING, EssayInput("Q?", listed, rubric))
+
+    assert explained.structured(EssayGrade).score == 4
+    assert named.structured(EssayGrade).score == 0
+    assert "Named without explanation: chloroplast, light reaction." in (
+        named.structured(EssayGrade).criteria[0].feedback
+    )
 
 
 def test_an_empty_essay_scores_zero():
