@@ -94,8 +94,9 @@ class Quiz(models.Model):
 class QuizGeneration(models.Model):
     """The request of a pending AI quiz, for its task: one row while the quiz is pending,
     deleted with the outcome (questions stored, or the quiz marked failed), so the source text
-    is kept no longer than the generation needs it. `claimed_at`: when a task took it (see
-    `services.generation`)."""
+    is kept no longer than the generation needs it. `claim_token` and `claimed_at`: the
+    generation lease of the task that took it, renewed while it runs (see
+    `services.generation` and `studymate_api.core.leases`)."""
 
     quiz = models.OneToOneField(
         Quiz, on_delete=models.CASCADE, primary_key=True, related_name="generation"
@@ -105,6 +106,7 @@ class QuizGeneration(models.Model):
     question_types = models.JSONField(default=list)
     provider = models.CharField(max_length=20, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -78,7 +78,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # AI quizzes likewise.
     "quiz-requeue-stale-generations": {
         "task": "quiz.requeue_stale_generations",
-        "schedule": 300.0,
+        "schedule": GENERATION_SWEEP_SECONDS,
+        "options": {"expires": GENERATION_SWEEP_SECONDS},
     },
     # Live learning sessions idle for 30 minutes end; the others get a clock tick.
     "realtime-sweep-learning-sessions": {

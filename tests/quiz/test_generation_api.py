@@ -23,10 +23,10 @@ from accounts.models import User
 from notifications.models import Notification
 from quiz.events import QUIZ_GENERATED
 from quiz.models import GenerationStatus, Question, Quiz, QuizGeneration
-from quiz.services import generation
 from quiz.tasks import generate_quiz, requeue_stale_generations
 from study.models import StudySummary, Subject
 from studymate_api.celery import app as celery_app
+from studymate_api.core.leases import LEASE
 from studymate_api.core.models import AIUsage, DomainEvent
 from studymate_api.cqrs.tasks import publish_event
 from subscription.models import SubscriptionPlan
@@ -424,7 +424,7 @@ class TestIdempotentTask:
         assert not AIUsage.objects.exists()
 
     def test_a_claim_past_its_lease_is_taken_over(self, user: User, subject: Subject) -> None:
-        dead = timezone.now() - generation.CLAIM_LEASE - datetime.timedelta(seconds=1)
+        dead = timezone.now() - LEASE - datetime.timedelta(seconds=1)
         quiz = pending_quiz(user, subject, claimed_at=dead)
         assert generate_quiz.apply(args=(quiz.pk,)).get() == "ready"
 
@@ -447,6 +447,18 @@ def test_stale_pending_quizzes_are_generated_again(user: User, subject: Subject)
     assert requeue_stale_generations.apply().get() == 1
     statuses = dict(Quiz.objects.values_list("pk", "generation_status"))
     assert statuses == {stale.pk: "ready", fresh.pk: "pending", held.pk: "pending"}
+
+
+def test_a_quiz_whose_holder_stopped_renewing_goes_back_at_once(
+    user: User, subject: Subject
+) -> None:
+    """Requested a moment ago, far from REQUEUE_AFTER: a lease that ran out is enough."""
+    silent = timezone.now() - LEASE - datetime.timedelta(seconds=1)
+    lost = pending_quiz(user, subject, claimed_at=silent)
+    alive = pending_quiz(user, subject, claimed_at=timezone.now())
+    assert requeue_stale_generations.apply().get() == 1
+    statuses = dict(Quiz.objects.values_list("pk", "generation_status"))
+    assert statuses == {lost.pk: "ready", alive.pk: "pending"}
 
 
 # --- what a request costs -------------------------------------------------------------------
