@@ -15,7 +15,8 @@ logit of a correct answer is
         + gains(item) . f
         + mean over the question's skills of [shift(topic) + gains(topic) . f]   (optional rows)
 
-    f = [log(1 + practice on the skills), recent(learner), recent(skills), last outcome]
+    f = [log(1 + practice on the skills), recent(learner), recent(skills), last outcome,
+         log(1 + wins) - log(1 + fails)]
 
 - `ability(learner)` is an Elo rating per learner (or per learner and subject) and
   `ability(learner, skill)` a per-skill offset; `difficulty(item)` is learned from every
@@ -46,7 +47,8 @@ logit of a correct answer is
 
 State per row (what the app persists): per learner (or learner and subject) `Learner`: ability,
 n, recent, surprise, last, wins, fails; per learner and skill `SkillState`: ability, n, recent,
-wins, fails, last_practiced; per question `Item`: difficulty, n, gains (4 floats). Predict and
+wins, fails, last_practiced; per question `Item`: difficulty, n, gains (5 floats); optionally
+per topic `Topic`: shift, n, gains (5 floats). Predict and
 update touch a fixed number of numbers per skill: O(skills) per answer, no per-learner-per-item
 state (on Statics, where each question is its own skill, `SkillState` is that state anyway:
 learners re-attempt 0.9% of the questions there, and the per-skill terms earn nothing).
@@ -75,20 +77,20 @@ DECAY_TOPIC = 0.01
 K_TOPIC_GAIN = 0.01
 DECAY_TOPIC_GAIN = 0.001
 RECENT_RATE = 0.5
-LEARNER_RECENT_RATE = 0.25
+LEARNER_RECENT_RATE = 0.125
 SURPRISE_RATE = 0.3
 COUNT_HALF_LIFE = 5.0  # in the learner's answers
 SKILL_COUNT_HALF_LIFE = 7.0  # in the learner's answers on the skill
 K_GAIN = 0.0281
 DECAY_GAIN = 0.002
-W_SKILL_WINS = 0.0498
-W_SKILL_FAILS = 0.4958
-W_WINS = 0.4736
-W_FAILS = -0.1595
-W_SKILL_RECENT = 0.2448
-W_RECENT = 0.1517
-W_SURPRISE = 0.4748
-N_GAINS = 4
+W_SKILL_WINS = 0.0686
+W_SKILL_FAILS = 0.4659
+W_WINS = 0.5609
+W_FAILS = -0.2156
+W_SKILL_RECENT = 0.2405
+W_RECENT = 0.0483
+W_SURPRISE = 0.5619
+N_GAINS = 5
 
 # The three-row variant: no per-topic rows (K_TOPIC = K_TOPIC_GAIN = 0), its other constants
 # refitted by `bench/kt_fit.py --without-topics`.
@@ -108,13 +110,13 @@ WITHOUT_TOPICS: dict[str, float] = {
     "SKILL_COUNT_HALF_LIFE": 7.0,
     "K_GAIN": 0.0281,
     "DECAY_GAIN": 0.002,
-    "W_SKILL_WINS": 0.2137,
-    "W_SKILL_FAILS": 0.2996,
-    "W_WINS": 0.4379,
-    "W_FAILS": -0.241,
-    "W_SKILL_RECENT": 0.1561,
-    "W_RECENT": 0.2461,
-    "W_SURPRISE": 0.3807,
+    "W_SKILL_WINS": 0.2195,
+    "W_SKILL_FAILS": 0.2839,
+    "W_WINS": 0.4425,
+    "W_FAILS": -0.2241,
+    "W_SKILL_RECENT": 0.157,
+    "W_RECENT": 0.2406,
+    "W_SURPRISE": 0.3855,
 }
 
 # Forgetting: a skill's evidence halves after this many days without practice. Not fitted (the
@@ -235,7 +237,8 @@ def _terms(
         z += skill_z / count
         practice /= count
         skill_recent /= count
-    return z, (practice, learner.recent, skill_recent, learner.last)
+    balance = math.log1p(learner.wins) - math.log1p(learner.fails)
+    return z, (practice, learner.recent, skill_recent, learner.last, balance)
 
 
 def ability_logit(

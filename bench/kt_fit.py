@@ -171,6 +171,8 @@ def main() -> None:
     args = parser.parse_args()
     rates: tuple[str, ...] = RATES
     if args.without_topics:
+        for name, value in knowledge.WITHOUT_TOPICS.items():  # start from the variant's fit
+            setattr(knowledge, name, value)
         knowledge.K_TOPIC = knowledge.K_TOPIC_GAIN = 0.0
         rates = tuple(name for name in RATES if name not in TOPIC_RATES)
     data = {name: kt_data.load(name, "dedup", Path(args.data_dir)) for name in DATA_SETS}
