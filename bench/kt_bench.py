@@ -19,10 +19,15 @@ outcome or anything later of its learner. Two protocols:
 
 Printed per data set and view: AUC, RMSE and log loss of the production model
 (`personalization.knowledge`), of the candidate model (bench/kt_candidate.py, constants fitted
-by bench/kt_fit.py on the train files only) and of baselines (the train file's global, per-skill
-and per-item correct rates); each model with each group of its terms taken out, so every term
-shows what it earns on the de-duplicated view beside what it earns on the leaky one; the model
-of a git revision when `--baseline` names one; and the cost of one predict+update in the replay.
+by bench/kt_fit.py on the train files only), of the candidate with its topic rows frozen after
+the train file (as if a periodic job, not the answers, wrote them), of its three-row variant (no
+per-topic rows, constants refitted without them: kt_candidate.WITHOUT_TOPICS) and of baselines
+(the train file's global, per-skill and per-item correct rates); each model with each group of
+its terms taken out (the other constants as fitted, not refitted), so every term shows what it
+earns on the de-duplicated view beside what it earns on the leaky one; the model of a git
+revision when `--baseline` names one; and the cost of one predict+update in the replay. The
+files have no times, so the candidate's forgetting term is neutral here
+(bench/kt_forgetting_sim.py tests it on simulated learners).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import argparse
 import copy
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -62,13 +68,19 @@ PRODUCTION_TERMS: dict[str, dict[str, float]] = {
 }
 CANDIDATE_TERMS: dict[str, dict[str, float]] = {
     "recency (W_SKILL_RECENT, W_RECENT)": {"W_SKILL_RECENT": 0.0, "W_RECENT": 0.0},
+    "surprise momentum (W_SURPRISE)": {"W_SURPRISE": 0.0},
     "practice counts (W_*WINS, W_*FAILS)": {
         "W_SKILL_WINS": 0.0,
         "W_SKILL_FAILS": 0.0,
         "W_WINS": 0.0,
         "W_FAILS": 0.0,
     },
+    "count decay (*COUNT_HALF_LIFE = inf)": {
+        "COUNT_HALF_LIFE": math.inf,
+        "SKILL_COUNT_HALF_LIFE": math.inf,
+    },
     "topic shifts (K_TOPIC)": {"K_TOPIC": 0.0},
+    "topic gains (K_TOPIC_GAIN)": {"K_TOPIC_GAIN": 0.0},
     "per-question gains (K_GAIN)": {"K_GAIN": 0.0},
     "per-skill abilities (K_SKILL)": {"K_SKILL": 0.0},
 }
@@ -95,10 +107,12 @@ def replay(
     *,
     record: bool,
     learn_items: bool = True,
+    learn_topics: bool = True,
 ) -> tuple[list[int], list[float]]:
     """Every learner from a fresh state, answers in order: predict, then update. With
     `learn_items=False` the update works on copies of the item and its topics, which are left
-    as the train file made them (the literature's protocol)."""
+    as the train file made them (the literature's protocol); with `learn_topics=False` on
+    copies of the topics only (topic rows refreshed offline, never by an answer)."""
     ys: list[int] = []
     ps: list[float] = []
     with_topics = hasattr(model, "Topic")
@@ -115,6 +129,8 @@ def replay(
                 shared = [topics.get(s) or topics.setdefault(s, model.Topic()) for s in skill_ids]
             if not learn_items:
                 item, shared = copy.deepcopy(item), copy.deepcopy(shared)
+            elif not learn_topics:
+                shared = copy.deepcopy(shared)
             if with_topics:
                 p = model.update(learner, states, item, bool(outcome), shared)
             else:
@@ -126,14 +142,22 @@ def replay(
 
 
 def evaluate(
-    model: ModuleType, data: kt_data.DataSet, *, learn_items: bool
+    model: ModuleType, data: kt_data.DataSet, *, learn_items: bool, learn_topics: bool = True
 ) -> tuple[list[int], list[float], float]:
     """Replays train then test; the test predictions and the µs of one predict+update."""
     items: dict[int, Any] = {}
     topics: dict[int, Any] = {}
     started = time.perf_counter()
     replay(model, data.train, items, topics, record=False)
-    y, p = replay(model, data.test, items, topics, record=True, learn_items=learn_items)
+    y, p = replay(
+        model,
+        data.test,
+        items,
+        topics,
+        record=True,
+        learn_items=learn_items,
+        learn_topics=learn_topics,
+    )
     elapsed = time.perf_counter() - started
     answers = sum(len(a) for a in data.train) + len(y)
     return y, p, elapsed / answers * 1e6
@@ -220,6 +244,20 @@ def run(
     data = kt_data.load(name, view, data_dir)
     y, rows = model_rows("production model", knowledge, PRODUCTION_TERMS, data)
     rows += model_rows("candidate", kt_candidate, CANDIDATE_TERMS, data)[1]
+    # Topic rows written by a periodic job, not by answers: frozen after the train file.
+    y_read, p_read, _ = evaluate(kt_candidate, data, learn_items=True, learn_topics=False)
+    rows.append(score("candidate, topics frozen after train", y_read, p_read))
+    # The variant without shared per-topic rows, its constants refitted without them.
+    with constants(kt_candidate, kt_candidate.WITHOUT_TOPICS):
+        y_three, p_three, three_cost = evaluate(kt_candidate, data, learn_items=True)
+    rows.append(
+        score(
+            "candidate, three rows (no topics, refitted)",
+            y_three,
+            p_three,
+            us_per_answer=three_cost,
+        )
+    )
     if baseline is not None:
         y_old, p_old, old_cost = evaluate(baseline, data, learn_items=True)
         rows.append(score(f"model at {revision}", y_old, p_old, us_per_answer=old_cost))
