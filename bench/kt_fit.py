@@ -108,7 +108,7 @@ def replay(
         learner = knowledge.Learner()
         skills: dict[int, knowledge.SkillState] = defaultdict(knowledge.SkillState)
         for item_id, skill_ids, outcome in answers:
-            item = items.get(item_id) or items.setdefault(item_id, knowledge.Item())
+            item = items.get(item_id) or items.setdefault(item_id, knowledge.new_item())
             states = [skills[s] for s in skill_ids]
             answer_topics = [
                 topics.get(s) or topics.setdefault(s, knowledge.Topic()) for s in skill_ids

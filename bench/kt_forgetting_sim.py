@@ -99,7 +99,7 @@ def replay(
             learner = model.Learner()
             skills: dict[int, model.SkillState] = defaultdict(model.SkillState)
             for item_id, skill_id, day, outcome in answers:
-                item = items.get(item_id) or items.setdefault(item_id, model.Item())
+                item = items.get(item_id) or items.setdefault(item_id, model.new_item())
                 topic = topics.get(skill_id) or topics.setdefault(skill_id, model.Topic())
                 now = {"real": day, "none": None, "frozen": 0.0}[times]
                 p = model.update(learner, [skills[skill_id]], item, bool(outcome), [topic], now=now)
