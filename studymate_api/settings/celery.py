@@ -15,6 +15,7 @@ from .billing import BILLING_BEAT_SCHEDULE
 from .cache import REDIS_URL
 from .environment import read_bool, read_int
 from .notifications import NOTIFICATIONS_BEAT_SCHEDULE
+from .observability import HEARTBEAT_INTERVAL_SECONDS
 from .personalization import PERSONALIZATION_BEAT_SCHEDULE
 from .platform_cqrs import CQRS_BEAT_SCHEDULE
 from .platform_idempotency import IDEMPOTENCY_BEAT_SCHEDULE
@@ -65,6 +66,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+# Beat touches its heartbeat on each tick (studymate_api.beat.HeartbeatScheduler) and, idle,
+# would sleep up to 5 minutes between ticks: it wakes at least once per heartbeat interval.
+CELERY_BEAT_SCHEDULER = "studymate_api.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = HEARTBEAT_INTERVAL_SECONDS
 GENERATION_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Summaries whose task was never enqueued (broker down) or whose worker died: every
