@@ -33,9 +33,10 @@ CELERY_TASK_TIME_LIMIT = read_int("CELERY_TASK_TIME_LIMIT", default=300, minimum
 # The soft limit raises inside the task first, leaving a tenth of the budget to clean up.
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 9 // 10)
 # A pool process using more than this (KiB) is replaced after its current task: bench/mixed_bench.py
-# saw the worker grow ~0.3 MB/min under steady load (0 disables).
+# saw the worker grow ~0.3 MB/min under steady load, a pool process at ~145 MB RSS (0 disables).
+# Two of them at this size stay inside the worker pod's memory limit (k8s/base/worker.yaml).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
-    read_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=384 * 1024) or None
+    read_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=256 * 1024) or None
 )
 # Celery's Django fixup closes the database connections before and after every task and, under
 # prefork with a connection pool, the whole pool: each task then opened two new PostgreSQL

@@ -14,6 +14,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from django.conf import settings
 
 from tests.deploy.kustomize import UnsupportedKustomization, load_documents, pod_spec, render
 
@@ -269,6 +270,32 @@ def test_the_heartbeat_probe_passes_only_on_a_fresh_file(tmp_path: Path) -> None
         assert _probe_passes(probe, heartbeat, 45), name
         assert not _probe_passes(probe, heartbeat, 61), name
         assert not _probe_passes(probe, heartbeat, None), name
+
+
+def _mebibytes(quantity: str) -> float:
+    units = {"Mi": 1.0, "Gi": 1024.0}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+def test_memory_limits_leave_headroom_and_room_to_recycle(rendered: list[dict[str, Any]]) -> None:
+    """Requests are the measured steady RSS, limits about twice that (README, Processes); the
+    worker's pool processes are replaced at CELERY_WORKER_MAX_MEMORY_PER_CHILD before the limit
+    (a pool process's RSS counts the ~80 MiB it shares with the main process, which is charged
+    once: the bound holds the main process too)."""
+    deployments = by_kind(rendered, "Deployment")
+    for name, deployment in deployments.items():
+        resources = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]
+        request = _mebibytes(resources["requests"]["memory"])
+        limit = _mebibytes(resources["limits"]["memory"])
+        assert 1.5 * request <= limit <= 2.5 * request, name
+    worker = deployments["studymate-worker"]["spec"]["template"]["spec"]["containers"][0]
+    concurrency = int(
+        by_kind(rendered, "ConfigMap")["studymate-config"]["data"]["CELERY_WORKER_CONCURRENCY"]
+    )
+    per_child_kib = settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD
+    assert per_child_kib, "pool processes must be replaced before the limit"
+    per_child_mib = per_child_kib / 1024
+    assert concurrency * per_child_mib <= _mebibytes(worker["resources"]["limits"]["memory"])
 
 
 def test_ingress_keeps_websockets_open(rendered: list[dict[str, Any]]) -> None:
