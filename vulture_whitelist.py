@@ -6,6 +6,7 @@ from accounts.services.mfa import EncryptingMFAAdapter
 from realtime.management.commands.realtime_analytics_management import (
     Command as RealtimeAnalyticsCommand,
 )
+from studymate_api.beat import HeartbeatScheduler
 from studymate_api.core.exception_handler import render_exception
 from studymate_api.core.middleware import ApiErrorEnvelopeMiddleware
 from studymate_api.core.parsers import DepthSafeJSONParser
@@ -29,6 +30,7 @@ REACHED_FROM_SETTINGS = [
     EnvelopeAutoSchema,  # REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]
     component_names_are_distinct,  # SPECTACULAR_SETTINGS hooks
     nullable_as_type_unions,
+    HeartbeatScheduler,  # CELERY_BEAT_SCHEDULER
 ]
 
 # `--start-streaming` and the other actions dispatch to `_<action>` by name.

@@ -3,7 +3,7 @@
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import task_postrun
 from django.db import close_old_connections
 
@@ -13,6 +13,7 @@ app = Celery("studymate_api")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+from studymate_api.heartbeat import process_heartbeat  # noqa: E402
 from studymate_api.observability.task_context import connect_task_signals  # noqa: E402
 from studymate_api.observability.tracing import connect_worker_tracing  # noqa: E402
 
@@ -30,3 +31,29 @@ def release_database_connections(sender: Any = None, **_: Any) -> None:
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
     close_old_connections()
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Touches the worker's heartbeat from the consumer's timer. Under prefork (and solo) with
+    the Redis broker that timer is the event loop's, turned by the same loop that receives tasks
+    and hears from the pool: the file goes stale when that loop wedges, and while the consumer
+    is stopped or reconnecting to the broker."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.entry: Any = None
+
+    def start(self, parent: Any) -> None:
+        heartbeat = process_heartbeat("worker")
+        heartbeat.touch()
+        self.entry = parent.timer.call_repeatedly(heartbeat.every, heartbeat.touch)
+
+    def stop(self, parent: Any) -> None:
+        if self.entry is not None:
+            self.entry.cancel()
+            self.entry = None
+
+
+app.steps["consumer"].add(WorkerHeartbeat)

@@ -15,6 +15,7 @@ from .billing import BILLING_BEAT_SCHEDULE
 from .cache import REDIS_URL
 from .environment import read_bool, read_int
 from .notifications import NOTIFICATIONS_BEAT_SCHEDULE
+from .observability import HEARTBEAT_INTERVAL_SECONDS
 from .personalization import PERSONALIZATION_BEAT_SCHEDULE
 from .platform_cqrs import CQRS_BEAT_SCHEDULE
 from .platform_idempotency import IDEMPOTENCY_BEAT_SCHEDULE
@@ -32,9 +33,10 @@ CELERY_TASK_TIME_LIMIT = read_int("CELERY_TASK_TIME_LIMIT", default=300, minimum
 # The soft limit raises inside the task first, leaving a tenth of the budget to clean up.
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 9 // 10)
 # A pool process using more than this (KiB) is replaced after its current task: bench/mixed_bench.py
-# saw the worker grow ~0.3 MB/min under steady load (0 disables).
+# saw the worker grow ~0.3 MB/min under steady load, a pool process at ~145 MB RSS (0 disables).
+# Two of them at this size stay inside the worker pod's memory limit (k8s/base/worker.yaml).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
-    read_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=384 * 1024) or None
+    read_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=256 * 1024) or None
 )
 # Celery's Django fixup closes the database connections before and after every task and, under
 # prefork with a connection pool, the whole pool: each task then opened two new PostgreSQL
@@ -65,6 +67,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+# Beat touches its heartbeat on each tick (studymate_api.beat.HeartbeatScheduler) and, idle,
+# would sleep up to 5 minutes between ticks: it wakes at least once per heartbeat interval.
+CELERY_BEAT_SCHEDULER = "studymate_api.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = HEARTBEAT_INTERVAL_SECONDS
 GENERATION_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Summaries whose task was never enqueued (broker down) or whose worker died: every

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from .django import DEBUG
-from .environment import env
+from .environment import env, read_int
 
 
 def _read_url(variable: str, *, schemes: tuple[str, ...]) -> str:
@@ -43,6 +43,12 @@ def _read_rate(variable: str) -> float:
 OTEL_EXPORTER_OTLP_ENDPOINT = _read_url("OTEL_EXPORTER_OTLP_ENDPOINT", schemes=("http", "https"))
 # Empty: "studymate-<process>" (web, worker, ...).
 OTEL_SERVICE_NAME: str = env.str("OTEL_SERVICE_NAME", default="").strip()
+
+# Liveness of worker, beat and stream (studymate_api.heartbeat): each touches this file from its
+# own loop, at most every HEARTBEAT_INTERVAL_SECONDS; the pod's probes read its age. Empty:
+# /tmp/studymate-<process>.heartbeat.
+HEARTBEAT_FILE: str = env.str("HEARTBEAT_FILE", default="").strip()
+HEARTBEAT_INTERVAL_SECONDS = read_int("HEARTBEAT_INTERVAL_SECONDS", default=10, minimum=1)
 
 # Empty: no error reports, and sentry_sdk is not imported.
 SENTRY_DSN = _read_url("SENTRY_DSN", schemes=("http", "https"))

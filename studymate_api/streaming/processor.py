@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -157,15 +157,20 @@ class StreamProcessor:
         *,
         stop_event: threading.Event | None = None,
         max_batches: int | None = None,
+        on_cycle: Callable[[], None] | None = None,
     ) -> ProcessingStats:
         """Process until `stop_event` is set (checked between cycles, so the current batch
         finishes; a blocking read returns within `block_ms`) or `max_batches` cycles ran.
-        Redis outages are logged and waited out with backoff; returns the totals."""
+        Redis outages are logged and waited out with backoff; returns the totals. `on_cycle`
+        is called before every cycle, an idle or failed one too (the `stream` process's
+        heartbeat): a loop that stops turning stops calling it."""
         stop = stop_event or threading.Event()
         totals, delay = ProcessingStats(), 0.0
         log = logger.bind(stream=stream, group=group, consumer=consumer)
         log.info("stream_consumer_started")
         while not stop.is_set() and (max_batches is None or totals.cycles < max_batches):
+            if on_cycle is not None:
+                on_cycle()
             try:
                 totals += self.process_once(stream, group, consumer)
                 delay = 0.0

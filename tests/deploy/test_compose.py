@@ -50,6 +50,11 @@ def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
     for server in ("web", "ws"):
         check = " ".join(compose["services"][server]["healthcheck"]["test"])
         assert "/health/ready/" in check, server
+    # The others read the heartbeat their process touches (the default path: no variable set).
+    for name in ("worker", "beat", "stream"):
+        check = " ".join(compose["services"][name]["healthcheck"]["test"])
+        assert f"stat -c %Y /tmp/studymate-{name}.heartbeat" in check, name
+        assert not re.search(r"\b(python|manage\.py|celery)\b", check), name
 
 
 def test_one_proxy_routes_sockets_to_ws_and_the_rest_to_web(compose: dict[str, Any]) -> None:

@@ -4,13 +4,17 @@ beat and one stream processor)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from django.conf import settings
 
 from tests.deploy.kustomize import UnsupportedKustomization, load_documents, pod_spec, render
 
@@ -201,6 +205,97 @@ def test_http_probes_send_an_allowed_host(rendered: list[dict[str, Any]]) -> Non
     for probe in probes:
         assert {"name": "Host", "value": "studymate-web"} in probe["httpHeaders"]
     assert "studymate-web" in allowed
+
+
+HEARTBEAT_PROCESSES = ("studymate-worker", "studymate-beat", "studymate-stream")
+PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
+# A probe that starts Python (manage.py, celery inspect) cost seconds of CPU each time it ran.
+STARTS_PYTHON = re.compile(r"\b(python[\d.]*|manage\.py|celery|django-admin)\b")
+
+
+def _heartbeat_probe(container: dict[str, Any]) -> tuple[str, list[str]]:
+    """The heartbeat file the container names and the one probe command reading it."""
+    variables = {v["name"]: v.get("value") for v in container["env"]}
+    path = variables["HEARTBEAT_FILE"]
+    commands = {tuple(container[kind]["exec"]["command"]) for kind in PROBES}
+    assert len(commands) == 1, commands
+    (command,) = commands
+    return path, list(command)
+
+
+def test_processes_are_probed_by_their_heartbeat_in_sh(rendered: list[dict[str, Any]]) -> None:
+    deployments = by_kind(rendered, "Deployment")
+    for name in HEARTBEAT_PROCESSES:
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        path, command = _heartbeat_probe(container)
+        assert path.startswith("/tmp/"), name  # noqa: S108 (the pod's emptyDir, writable)
+        assert command[:2] == ["sh", "-c"], name
+        assert f"stat -c %Y {path}" in command[2], name
+    for document in rendered:
+        for container in spec["containers"] if (spec := pod_spec(document)) else []:
+            for kind in PROBES:
+                command = container.get(kind, {}).get("exec", {}).get("command", [])
+                assert not STARTS_PYTHON.search(" ".join(command)), (container["name"], kind)
+
+
+def test_the_probe_guards_itself() -> None:
+    for command in (
+        "python manage.py x",
+        "sh -c 'celery -A a inspect ping'",
+        "/usr/bin/python3 -c",
+    ):
+        assert STARTS_PYTHON.search(command), command
+    assert not STARTS_PYTHON.search("test $(( $(date +%s) - $(stat -c %Y /tmp/heartbeat) )) -lt 60")
+
+
+def _probe_passes(probe: list[str], heartbeat: Path, age: float | None) -> bool:
+    """Runs `probe` with `heartbeat` last touched `age` seconds ago (None: no file)."""
+    heartbeat.unlink(missing_ok=True)
+    if age is not None:
+        heartbeat.touch()
+        os.utime(heartbeat, (time.time() - age, time.time() - age))
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.e2e
+def test_the_heartbeat_probe_passes_only_on_a_fresh_file(tmp_path: Path) -> None:
+    """The manifests' probe command itself, in a real sh: missing or 60 s old fails."""
+    deployments = by_kind(render(K8S / "overlays" / "prod"), "Deployment")
+    heartbeat = tmp_path / "heartbeat"
+    for name in HEARTBEAT_PROCESSES:
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        path, command = _heartbeat_probe(container)
+        probe = [*command[:2], command[2].replace(path, str(heartbeat))]
+        assert _probe_passes(probe, heartbeat, 0), name
+        assert _probe_passes(probe, heartbeat, 45), name
+        assert not _probe_passes(probe, heartbeat, 61), name
+        assert not _probe_passes(probe, heartbeat, None), name
+
+
+def _mebibytes(quantity: str) -> float:
+    units = {"Mi": 1.0, "Gi": 1024.0}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+def test_memory_limits_leave_headroom_and_room_to_recycle(rendered: list[dict[str, Any]]) -> None:
+    """Requests are the measured steady RSS, limits about twice that (README, Processes); the
+    worker's pool processes are replaced at CELERY_WORKER_MAX_MEMORY_PER_CHILD before the limit
+    (a pool process's RSS counts the ~80 MiB it shares with the main process, which is charged
+    once: the bound holds the main process too)."""
+    deployments = by_kind(rendered, "Deployment")
+    for name, deployment in deployments.items():
+        resources = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]
+        request = _mebibytes(resources["requests"]["memory"])
+        limit = _mebibytes(resources["limits"]["memory"])
+        assert 1.5 * request <= limit <= 2.5 * request, name
+    worker = deployments["studymate-worker"]["spec"]["template"]["spec"]["containers"][0]
+    concurrency = int(
+        by_kind(rendered, "ConfigMap")["studymate-config"]["data"]["CELERY_WORKER_CONCURRENCY"]
+    )
+    per_child_kib = settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD
+    assert per_child_kib, "pool processes must be replaced before the limit"
+    per_child_mib = per_child_kib / 1024
+    assert concurrency * per_child_mib <= _mebibytes(worker["resources"]["limits"]["memory"])
 
 
 def test_ingress_keeps_websockets_open(rendered: list[dict[str, Any]]) -> None:

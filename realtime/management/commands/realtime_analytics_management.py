@@ -24,6 +24,7 @@ from realtime.live_analysis import consumer_name, register_analyzer
 from realtime.selectors.sessions import active_sessions_all, learning_session_live_state
 from realtime.selectors.streaming import streaming_metrics, streaming_status
 from realtime.streams import ACTIVITY_STREAM, ANALYZER_GROUP
+from studymate_api.heartbeat import process_heartbeat
 from studymate_api.streaming import get_stream_processor, install_stop_signals
 
 ACTIONS = ("start_streaming", "status", "active_sessions", "performance_report")
@@ -57,7 +58,10 @@ class Command(BaseCommand):
         self.stdout.flush()
         gc.freeze()  # the loaded code and settings are permanent: keep them out of full GCs
         started = time.monotonic()
-        totals = processor.run(ACTIVITY_STREAM, ANALYZER_GROUP, name, stop_event=stop)
+        heartbeat = process_heartbeat("stream")  # the pod's probes read its age
+        totals = processor.run(
+            ACTIVITY_STREAM, ANALYZER_GROUP, name, stop_event=stop, on_cycle=heartbeat.beat
+        )
         sender.close()
         seconds = time.monotonic() - started
         self.stdout.write(
