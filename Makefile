@@ -8,22 +8,35 @@ PORT ?= 8000
 # pytest-xdist workers: one per CPU core by default.
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-all install install-dev migrate lint typecheck format messages worker beat clean
+.PHONY: run test test-all install install-dev lock migrate lint typecheck format messages worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The lock files pin every package with its hashes; pip refuses anything that is not pinned
+# there or whose download does not match. requirements-dev.txt holds the runtime pins too.
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
+
+# Regenerate the hashed lock files from requirements.in / requirements-dev.in, keeping every pin
+# that still fits (the dev lock is constrained by requirements.txt, so both agree). To move a
+# package: `make lock UPGRADE="--upgrade-package Django"` (or `--upgrade-package Django==5.2.20`;
+# `--upgrade` moves everything).
+UPGRADE ?=
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(UPGRADE)
+lock: install-dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -1,6 +1,7 @@
-"""Client spans for `httpx2`, the HTTP client the OpenAI and Anthropic SDKs send through.
+"""Client spans for `httpx2`, the HTTP client the OpenAI SDK (OpenAI and Together) and the
+Anthropic SDK send through.
 
-OpenTelemetry's httpx instrumentation patches `httpx` only (used by the Together SDK); this
+OpenTelemetry's httpx instrumentation patches `httpx` only (used by the notifications); this
 wraps httpx2's transports the same way: one CLIENT span per request with the stable HTTP
 semantic-convention attributes, the trace context injected into the outgoing headers, errors
 (exceptions and 4xx/5xx answers) marked on the span. Imported only when tracing is on.

@@ -6,8 +6,8 @@ of OpenTelemetry is imported and nothing is patched: tracing costs nothing when 
 
 Instrumented: Django (one server span per request), Celery (publish and run spans, the trace
 continuing from the request into the worker), psycopg (one span per query), Redis (cache,
-channel layer, broker), and the AI SDK calls: httpx (Together SDK) and httpx2 (OpenAI and
-Anthropic SDKs, see `httpx2_tracing`).
+channel layer, broker), and outgoing HTTP: httpx (push and SMS notifications) and httpx2 (the
+AI SDK calls: OpenAI, Together through the OpenAI SDK, Anthropic; see `httpx2_tracing`).
 The realtime consumers' WebSocket work gets spans of its own (`websocket_tracing`).
 The exporter reads the other standard variables itself (`OTEL_EXPORTER_OTLP_HEADERS`,
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, ...).

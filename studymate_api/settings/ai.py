@@ -64,7 +64,8 @@ AI_PROVIDERS: dict[str, dict[str, Any]] = {
     "anthropic": _remote(
         "ANTHROPIC", base_url="https://api.anthropic.com", model="claude-haiku-4-5", timeout=30.0
     ),
-    # The Together SDK adds /v1 to its paths itself.
+    # The API's origin: its paths start with /v1, which the provider adds (as Together's own SDK
+    # did, so a value written for that SDK keeps its meaning).
     "together": _remote(
         "TOGETHER",
         base_url="https://api.together.ai",

@@ -7,7 +7,8 @@
     python -m tests.observability.probe ws      # a JsonConsumer's messages (traced when the
                                                 # endpoint is set), its JSON logs on stderr
 
-`PROBE_OPENAI` / `PROBE_TOGETHER`: base URLs of the provider stand-ins the AI SDK calls go to.
+`PROBE_OPENAI` / `PROBE_TOGETHER`: base URLs of the provider stand-ins the AI SDK calls go to
+(Together's through the project's Together provider, as TOGETHER_BASE_URL would be set).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ def _trace() -> None:
 
     django.setup()
     import openai
-    import together
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
@@ -40,16 +40,37 @@ def _trace() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     cache.set("observability-probe", 1, 5)
-    # The OpenAI SDK sends through httpx2, the Together SDK through httpx.
+    # Both go through the OpenAI SDK and so httpx2.
     messages: list[Any] = [{"role": "user", "content": "hi"}]
     openai.OpenAI(api_key="k", base_url=os.environ["PROBE_OPENAI"]).chat.completions.create(
         model="gpt-4o-mini", messages=messages
     )
-    together.Together(api_key="k", base_url=os.environ["PROBE_TOGETHER"]).chat.completions.create(
-        model="meta-llama/Llama-3.3-70B-Instruct-Turbo", messages=messages
-    )
+    _ask_together(os.environ["PROBE_TOGETHER"])
     _run_a_task()
     assert force_flush()
+
+
+def _ask_together(base_url: str) -> None:
+    from studymate_api.ai.config import RemoteConfig
+    from studymate_api.ai.contracts import AITask, ChatMessage, ProviderRequest, TextInput
+    from studymate_api.ai.providers.together import TogetherProvider
+
+    config = RemoteConfig(
+        name="together",
+        api_key="k",
+        base_url=base_url,
+        model="meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        timeout=10.0,
+        max_tokens=64,
+    )
+    request = ProviderRequest(
+        task=AITask.SUMMARY_BRIEF,
+        system="Summarize.",
+        messages=(ChatMessage("user", "hi"),),
+        parts=TextInput("hi"),
+        max_tokens=64,
+    )
+    TogetherProvider(config).complete(request)
 
 
 def _run_a_task() -> None:

@@ -1,7 +1,8 @@
-"""A stand-in for Together's chat-completions API (`POST /v1/chat/completions`, OpenAI-style),
-as the official `together` SDK calls it. Differences from OpenAI that the SDK relies on: the base
-URL has no /v1 (the SDK adds it), responses carry `prompt`, and a stream reports usage in its
-last content chunk (together with `finish_reason`), not in a separate chunk."""
+"""A stand-in for Together's OpenAI-compatible chat-completions API (`POST /v1/chat/completions`)
+as the real one answers. Differences from OpenAI's: `base_url` is the origin, as
+TOGETHER_BASE_URL is (the /v1 of the paths is the client's to add), responses carry `prompt`,
+and a stream reports usage in its last content chunk (together with `finish_reason`) without
+being asked, not in a separate chunk."""
 
 from __future__ import annotations
 

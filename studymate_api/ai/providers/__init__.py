@@ -1,9 +1,10 @@
 """The providers, each behind the same small interface (`base.Provider`).
 
 A hosted provider's module (and its SDK) is imported the first time that provider is asked
-for, not when Django starts: the three SDKs take seconds to import, which every process paid
-before (each `manage.py` command, the probes that run them, workers of a deployment without
-keys), although most use the offline provider or one hosted one.
+for, not when Django starts: the SDKs (`openai`, which Together goes through too, and
+`anthropic`) take seconds to import, which every process paid before (each `manage.py`
+command, the probes that run them, workers of a deployment without keys), although most use
+the offline provider or one hosted one.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """What every provider offers the gateway, and how SDK failures become `ProviderError`s.
 
-The three SDKs are generated alike: a timeout, a connection and a status error class. Errors
-raised while a stream is being read are their HTTP library's own (httpx or httpx2), so those
-are translated too. SDK clients are built with `max_retries=0`: the gateway retries itself, so
-each attempt is accounted and backoff is configured in one place.
+The SDKs (`openai`, which Together goes through too, and `anthropic`) are generated alike: a
+timeout, a connection and a status error class. Errors raised while a stream is being read are
+their HTTP library's own (httpx2), so those are translated too. SDK clients are built with
+`max_retries=0`: the gateway retries itself, so each attempt is accounted and backoff is
+configured in one place.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Django starts without importing the hosted providers' SDKs (seconds of every `manage.py`
-command and probe); a provider's SDK comes in when that provider is first asked for."""
+command and probe); a provider's SDK comes in when that provider is first asked for (Together's
+is the `openai` SDK)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ django.setup()
 sdks = ("openai", "anthropic", "together")
 print(",".join(m for m in sdks if m in sys.modules) or "-")
 from studymate_api.ai.providers import get_provider
-try:
-    get_provider("anthropic")
-except Exception:
-    pass  # not configured here: the import is what this probe looks at
-print(",".join(m for m in sdks if m in sys.modules) or "-")
+for name in ("anthropic", "together"):
+    try:
+        get_provider(name)
+    except Exception:
+        pass  # not configured here: the import is what this probe looks at
+    print(",".join(m for m in sdks if m in sys.modules) or "-")
 """
 
 
@@ -36,6 +38,7 @@ def test_setup_leaves_the_sdks_out_until_a_provider_is_asked_for() -> None:
         timeout=120,
         check=True,
     )
-    at_setup, after_asking = result.stdout.split()
+    at_setup, after_anthropic, after_together = result.stdout.split()
     assert at_setup == "-"
-    assert after_asking == "anthropic"
+    assert after_anthropic == "anthropic"
+    assert after_together == "openai,anthropic"

@@ -117,7 +117,10 @@ def test_together_completion(enable, together_api, user):
     sent = together_api.last
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["authorization"] == f"Bearer {TEST_KEY}"
+    assert sent.json["model"] == "meta-llama/Llama-3.3-70B-Instruct-Turbo"
     assert sent.json["max_tokens"] == 400
+    assert "max_completion_tokens" not in sent.json
+    assert [m["role"] for m in sent.json["messages"]] == ["system", "user"]
 
 
 def test_together_stream(enable, together_api, user):
@@ -129,6 +132,23 @@ def test_together_stream(enable, together_api, user):
     assert "".join(pieces) == "- one\n- two"
     assert result.text == "- one\n- two"
     assert (result.provider, result.prompt_tokens, result.completion_tokens) == ("together", 50, 7)
+    sent = together_api.last.json
+    assert (sent["stream"], sent["max_tokens"]) == (True, 800)
+    # Together reports usage unasked, in its last content chunk.
+    assert "stream_options" not in sent
+
+
+def test_together_is_not_sent_openais_account_names(enable, together_api, user, monkeypatch):
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-standin")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-standin")
+    enable("together", together_api)
+    together_api.enqueue(together_api.completion(SUMMARY))
+
+    generate(AITask.SUMMARY_BRIEF, TextInput(EN), user=user)
+
+    headers = together_api.last.headers
+    assert "openai-organization" not in headers
+    assert "openai-project" not in headers
 
 
 def test_local_is_the_default_without_keys(user):

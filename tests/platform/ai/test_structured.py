@@ -90,6 +90,17 @@ def test_quiz_questions_are_validated_and_normalized(enable, openai_api, user):
     assert 'Task parameters: {"question_count": 5' in sent["messages"][1]["content"]
 
 
+def test_together_is_asked_for_a_json_object_too(enable, together_api, user):
+    enable("together", together_api)
+    together_api.enqueue(together_api.completion(json.dumps(QUESTIONS)))
+
+    result = generate(AITask.QUIZ_QUESTIONS, _quiz(), user=user)
+
+    assert result.provider == "together"
+    assert len(result.structured(QuizQuestionSet).questions) == 2
+    assert together_api.last.json["response_format"] == {"type": "json_object"}
+
+
 def test_malformed_output_is_repaired_once(enable, openai_api, user):
     enable("openai", openai_api)
     openai_api.enqueue(
