@@ -198,3 +198,14 @@ def test_the_endpoint_is_throttled_like_other_anonymous_ones(user: User, setting
     client = APIClient()
     statuses = [client.get(URL, {"token": token}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_the_bad_link_message_follows_the_language(db: None) -> None:
+    korean = APIClient().post(f"{URL}?token=nope")
+    english = APIClient().post(f"{URL}?token=nope", HTTP_ACCEPT_LANGUAGE="en")
+    assert korean.json()["error"]["fields"]["token"] == [
+        "수신 거부 링크가 올바르지 않거나 만료되었습니다."
+    ]
+    assert english.json()["error"]["fields"]["token"] == [
+        "This unsubscribe link is not valid or has expired."
+    ]
