@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +17,7 @@ from studymate_api.core.errors import NotFound, ValidationFailed
 from studymate_api.core.locations import location
 from studymate_api.core.schema import raises
 from studymate_api.core.serializers import validated
+from studymate_api.core.throttling import AnonThrottle
 
 from . import selectors, services
 from .caching import preferences_tag
@@ -30,6 +32,7 @@ from .serializers import (
     PreferenceOutputSerializer,
     ReadAllOutputSerializer,
     UnreadCountOutputSerializer,
+    UnsubscribeOutputSerializer,
 )
 
 if TYPE_CHECKING:
@@ -180,3 +183,49 @@ class DeviceApi(APIView):
         data = validated(DeviceDeleteInputSerializer, source)
         services.device_unregister(user=_user(request), token=data["token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_TOKEN = OpenApiParameter(
+    "token", str, required=True, description="The signed token of the List-Unsubscribe link."
+)
+
+
+class UnsubscribeApi(APIView):
+    """The List-Unsubscribe link of bulk email (RFC 8058): no sign-in, the signed token is the
+    authority. Only POST changes anything: mail scanners and previews fetch links with GET."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (AnonThrottle,)
+
+    @extend_schema(
+        parameters=[_TOKEN],
+        responses={200: UnsubscribeOutputSerializer, **raises(ValidationFailed)},
+    )
+    def get(self, request: Request) -> Response:
+        """See what an unsubscribe link turns off
+
+        Changes nothing: answers the kind of email the link is for and whether it is on now.
+        A tampered, expired or unknown link: 400 `validation_error` on `token`.
+        """
+        status_ = selectors.unsubscribe_status(token=request.query_params.get("token", ""))
+        return Response(UnsubscribeOutputSerializer(status_).data)
+
+    @extend_schema(
+        parameters=[_TOKEN],
+        request=None,
+        responses={200: UnsubscribeOutputSerializer, **raises(ValidationFailed)},
+    )
+    def post(self, request: Request) -> Response:
+        """Unsubscribe from one kind of email (one-click)
+
+        What a mail provider sends for RFC 8058 one-click, a form body
+        `List-Unsubscribe=One-Click` (the body is not needed: the token decides). Turns email off
+        for the link's kind (`types.<kind>.email` in the preferences); other kinds and channels
+        stay as they are. Repeating it is harmless. A bad link: 400 `validation_error`, nothing
+        changes.
+        """
+        kind, _preference = services.preference_unsubscribe(
+            token=request.query_params.get("token", "")
+        )
+        return Response(UnsubscribeOutputSerializer({"kind": kind, "email_enabled": False}).data)

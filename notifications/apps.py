@@ -10,7 +10,8 @@ class NotificationsConfig(AppConfig):
         # Account mail (codes, notices): email only, rendered from this app's templates.
         from accounts.services import account_mail
 
-        from . import subscribers  # noqa: F401
+        # The deployment checks of outgoing mail.
+        from . import checks, subscribers  # noqa: F401
         from .services.account_mail import AccountMail
 
         account_mail.provide(AccountMail())

@@ -76,6 +76,14 @@ ACCOUNT_MAIL_KINDS = frozenset(
     }
 )
 
+# Bulk email: sent by schedule or by staff to many learners, not in answer to something the
+# learner did. It carries List-Unsubscribe with RFC 8058 one-click (`links`), which turns email
+# off for that kind. Everything else is transactional: results of the learner's own actions,
+# payments, invitations and account mail (never bulk, never unsubscribable).
+BULK_KINDS = frozenset(
+    {Kind.GOAL_REMINDER, Kind.STREAK_AT_RISK, Kind.WEEKLY_DIGEST, Kind.ANNOUNCEMENT}
+)
+
 # What each kind's templates may use; the admin preview renders with these values.
 SAMPLE_CONTEXT: dict[str, dict[str, object]] = {
     Kind.SUMMARY_READY: {"name": "Min", "summary_title": "Photosynthesis", "summary_id": 1},

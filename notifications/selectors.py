@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import NotFound
 
+from .links import unsubscribe_token_read
 from .models import Device, Notification, NotificationPreference
 
 if TYPE_CHECKING:
@@ -68,3 +69,14 @@ def notifications_export_for_user(user_id: int) -> dict[str, list[Any]]:
             .values("platform", "token", "active", "last_seen", "created_at")
         ),
     }
+
+
+def unsubscribe_status(*, token: str) -> dict[str, Any]:
+    """What an unsubscribe link would turn off, and whether email of that kind is on now; reads
+    only (a mail scanner's GET must change nothing). A bad token: 400 on `token`."""
+    from .services.preferences import channel_enabled
+
+    user_id, kind = unsubscribe_token_read(token)
+    preference = NotificationPreference.objects.filter(user_id=user_id).first()
+    enabled = channel_enabled(preference or NotificationPreference(), kind, "email")
+    return {"kind": kind, "email_enabled": enabled}

@@ -177,3 +177,14 @@ class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
         model = Device
         fields = ("id", "token", "platform", "active", "last_seen", "created_at")
         read_only_fields = fields
+
+
+class UnsubscribeOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    # A plain string: another `kind` enum in the schema would collide with the inbox's.
+    kind = serializers.CharField(
+        help_text="The kind of email the link is for: goal_reminder, streak_at_risk, "
+        "weekly_digest or announcement."
+    )
+    email_enabled = serializers.BooleanField(
+        help_text="Whether email of this kind is on for the account (after a POST: false)."
+    )

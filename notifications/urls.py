@@ -11,4 +11,5 @@ urlpatterns = [
     path("unread_count/", apis.UnreadCountApi.as_view(), name="unread-count"),
     path("preferences/", apis.PreferenceApi.as_view(), name="preferences"),
     path("devices/", apis.DeviceApi.as_view(), name="devices"),
+    path("unsubscribe/", apis.UnsubscribeApi.as_view(), name="unsubscribe"),
 ]

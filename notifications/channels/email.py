@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from ..kinds import BULK_KINDS
+from ..links import unsubscribe_url
 from ..models import DeliveryAttempt
 from .base import PermanentFailure, Skip, TemporaryFailure
 
@@ -18,6 +20,16 @@ def message_id(delivery: DeliveryAttempt) -> str:
     return f"<notification-{delivery.notification_id}-{delivery.pk}@{domain}>"
 
 
+def unsubscribe_headers(delivery: DeliveryAttempt) -> dict[str, str]:
+    """List-Unsubscribe with RFC 8058 one-click for bulk kinds: the mail provider POSTs
+    `List-Unsubscribe=One-Click` to the signed link, which turns email off for that kind."""
+    notification = delivery.notification
+    if notification.kind not in BULK_KINDS:
+        return {}
+    url = unsubscribe_url(user_id=notification.user_id, kind=notification.kind)
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def build_message(delivery: DeliveryAttempt, address: str) -> EmailMultiAlternatives:
     content = delivery.detail.get("content", {})
     message = EmailMultiAlternatives(
@@ -25,7 +37,7 @@ def build_message(delivery: DeliveryAttempt, address: str) -> EmailMultiAlternat
         body=str(content.get("text", "")),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],
-        headers={"Message-ID": message_id(delivery)},
+        headers={"Message-ID": message_id(delivery), **unsubscribe_headers(delivery)},
     )
     if content.get("html"):
         message.attach_alternative(str(content["html"]), "text/html")

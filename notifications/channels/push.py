@@ -3,8 +3,12 @@
 The service account (FCM_SERVICE_ACCOUNT_JSON or _FILE) signs an OAuth2 assertion with
 google-auth and exchanges it at the key's `token_uri`; the access token is reused until it
 nearly expires. Each active device of the learner gets one `messages:send`; devices already
-reached are remembered in the delivery's detail so a retry does not reach them twice. A token FCM
-calls UNREGISTERED or INVALID_ARGUMENT is deactivated.
+reached are remembered in the delivery's detail so a retry does not reach them twice.
+
+A device is deactivated only when FCM says its token is dead (`dead_token`): 404 UNREGISTERED,
+or INVALID_ARGUMENT about the token itself. FCM answers INVALID_ARGUMENT to a bad payload too
+(a data key it reserves, a message too big...), and then the message is at fault, not the
+device: the attempt fails like any other error and the device stays active.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from .base import PermanentFailure, Skip, TemporaryFailure, retry_after_seconds
 from .google_transport import HttpxRequest
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
-DEAD_TOKEN_CODES = frozenset({"UNREGISTERED", "INVALID_ARGUMENT"})
+FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
+# The field a BadRequest detail names when the target token is at fault.
+REGISTRATION_FIELD = "message.token"
 _credentials_lock = threading.Lock()
 _credentials: dict[tuple[str, str], service_account.Credentials] = {}
 
@@ -130,8 +137,9 @@ def _send_one(
         raise TemporaryFailure(f"fcm: {exc!r}", detail=progress) from exc
     if response.is_success:
         return True
-    status, code = response.status_code, _error_code(response)
-    if code in DEAD_TOKEN_CODES or status == 404:
+    status, error = response.status_code, _error(response)
+    code = _error_code(error)
+    if dead_token(status, error):
         from ..services.devices import device_deactivate
 
         device_deactivate(device_id=device.pk)
@@ -144,13 +152,47 @@ def _send_one(
     raise PermanentFailure(f"fcm {status} {code}: {response.text[:300]}", detail=progress)
 
 
-def _error_code(response: httpx.Response) -> str:
-    """FCM's `errorCode` from the error details, else the error's `status`."""
+def _error(response: httpx.Response) -> dict[str, Any]:
     try:
         error = response.json().get("error", {})
-    except ValueError:
-        return ""
-    for detail in error.get("details", []) or []:
-        if isinstance(detail, dict) and detail.get("errorCode"):
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def _details(error: dict[str, Any], type_: str) -> list[dict[str, Any]]:
+    details = error.get("details") or []
+    return [d for d in details if isinstance(d, dict) and d.get("@type") == type_]
+
+
+def _error_code(error: dict[str, Any]) -> str:
+    """FCM's `errorCode` from the error details, else the error's `status`."""
+    for detail in _details(error, FCM_ERROR_TYPE):
+        if detail.get("errorCode"):
             return str(detail["errorCode"])
     return str(error.get("status", ""))
+
+
+def dead_token(status: int, error: dict[str, Any]) -> bool:
+    """Whether FCM's error means the registration token will never work again.
+
+    UNREGISTERED (404): the app was uninstalled or the token expired. INVALID_ARGUMENT (400)
+    only when it is about the token: a `google.rpc.BadRequest` detail whose field violation
+    names `message.token`, or, without field violations (how FCM answers a malformed token),
+    the error message speaking of the registration token. A field violation naming any other
+    field, or an INVALID_ARGUMENT message about something else, is a bad payload.
+    """
+    code = _error_code(error)
+    if code == "UNREGISTERED":
+        return status == 404
+    if code != "INVALID_ARGUMENT" or status != 400:
+        return False
+    fields = [
+        str(violation.get("field", ""))
+        for detail in _details(error, BAD_REQUEST_TYPE)
+        for violation in detail.get("fieldViolations") or []
+        if isinstance(violation, dict)
+    ]
+    if fields:
+        return all(field == REGISTRATION_FIELD for field in fields)
+    return "registration token" in str(error.get("message", "")).lower()

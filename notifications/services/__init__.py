@@ -10,7 +10,12 @@ from .batches import (
 from .delivery import DeliveryResult, deliveries_purge, delivery_due_ids, delivery_run
 from .devices import device_deactivate, device_register, device_unregister
 from .inbox import notification_mark_all_read, notification_mark_read
-from .preferences import channel_enabled, preference_ensure, preference_update
+from .preferences import (
+    channel_enabled,
+    preference_ensure,
+    preference_unsubscribe,
+    preference_update,
+)
 from .scheduled import digest_send, reminders_send, streak_risk_send
 from .sending import notify
 
@@ -33,6 +38,7 @@ __all__ = [
     "notification_mark_read",
     "notify",
     "preference_ensure",
+    "preference_unsubscribe",
     "preference_update",
     "reminders_send",
     "streak_risk_send",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from ..caching import preferences_invalidate_on_commit
+from ..links import unsubscribe_token_read
 from ..models import NotificationPreference
 
 if TYPE_CHECKING:
@@ -42,6 +43,25 @@ def preference_update(*, user: User, data: dict[str, Any]) -> NotificationPrefer
         preference.save(update_fields=[*changed, "updated_at"])
         preferences_invalidate_on_commit(user.pk)
     return preference
+
+
+@transaction.atomic
+def preference_unsubscribe(*, token: str) -> tuple[str, NotificationPreference]:
+    """Turns email off for the kind an unsubscribe token names (RFC 8058 one-click): the
+    per-kind override gets `email: false`, its other channels stay as they were. Idempotent.
+    A bad token, or one of an account that is gone, is a 400 and changes nothing."""
+    user_id, kind = unsubscribe_token_read(token)
+    preference = NotificationPreference.objects.select_for_update().filter(user_id=user_id).first()
+    preference = preference or NotificationPreference.objects.create(user_id=user_id)
+    types = dict(preference.types) if isinstance(preference.types, dict) else {}
+    override = types.get(kind)
+    if override is False:
+        return kind, preference
+    types[kind] = {**(override if isinstance(override, dict) else {}), "email": False}
+    preference.types = types
+    preference.save(update_fields=["types", "updated_at"])
+    preferences_invalidate_on_commit(user_id)
+    return kind, preference
 
 
 def channel_enabled(preference: NotificationPreference, kind: str, channel: str) -> bool:

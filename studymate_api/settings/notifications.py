@@ -57,8 +57,20 @@ def _service_account() -> dict[str, Any] | None:
 
 
 globals().update(email_config(env.str("EMAIL_URL", default="")))
-DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="StudyMate <no-reply@localhost>")
+# Empty counts as unset (compose's env file lists the variable with no value).
+DEFAULT_FROM_EMAIL: str = (
+    env.str("DEFAULT_FROM_EMAIL", default="").strip() or "StudyMate <no-reply@localhost>"
+)
 EMAIL_TIMEOUT = read_int("EMAIL_TIMEOUT", default=10, minimum=1)
+# The origin learners reach the API at, for links in mail that no request is behind (the
+# unsubscribe link of reminders and digests sent by beat). `check --deploy` wants https.
+PUBLIC_URL: str = (env.str("PUBLIC_URL", default="").strip() or "http://localhost:8000").rstrip("/")
+if urlsplit(PUBLIC_URL).scheme not in {"http", "https"} or not urlsplit(PUBLIC_URL).hostname:
+    raise _fail("PUBLIC_URL", f"expected an http(s):// origin, got {PUBLIC_URL!r}")
+# How long the unsubscribe link of a bulk email works.
+NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE_DAYS = read_int(
+    "NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE_DAYS", default=365, minimum=1
+)
 
 # FCM HTTP v1: the service account signs an OAuth2 assertion sent to its `token_uri`.
 FCM_SERVICE_ACCOUNT: dict[str, Any] | None = _service_account()

@@ -129,6 +129,18 @@ def test_the_env_example_holds_no_secrets() -> None:
         assert values[variable] == "", variable
     assert "CHANGE_ME" in values["DATABASE_URL"]
     assert values["DEBUG"] == "false"
+    # Mail, push and SMS: the names the settings read, empty (console / skipped until set).
+    for variable in (
+        "EMAIL_URL",
+        "DEFAULT_FROM_EMAIL",
+        "FCM_SERVICE_ACCOUNT_JSON",
+        "FCM_SERVICE_ACCOUNT_FILE",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM_NUMBER",
+    ):
+        assert values[variable] == "", variable
+    assert values["PUBLIC_URL"].startswith("http")
 
 
 def test_the_dev_override_reloads_from_the_mounted_source() -> None:

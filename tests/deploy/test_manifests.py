@@ -186,6 +186,26 @@ def test_only_the_http_tier_gets_provider_and_billing_keys(rendered: list[dict[s
         }
 
     assert {"OPENAI_API_KEY", "STRIPE_SECRET_KEY"} <= variables("studymate-web")
+    notifications = {
+        "EMAIL_URL",
+        "DEFAULT_FROM_EMAIL",
+        "FCM_SERVICE_ACCOUNT_JSON",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM_NUMBER",
+    }
+    # Web decides at `notify` whether push can go out; the worker sends; beat and stream notify.
+    for name in ("studymate-web", "studymate-worker", "studymate-beat", "studymate-stream"):
+        assert notifications <= variables(name), name
+        for variable in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]:
+            if variable["name"] in notifications:
+                assert variable["valueFrom"]["secretKeyRef"] == {
+                    "name": "studymate-secrets",
+                    "key": variable["name"],
+                    "optional": True,
+                }
+    config = by_kind(rendered, "ConfigMap")["studymate-config"]["data"]
+    assert config["PUBLIC_URL"].startswith("https://")
     assert variables("studymate-ws") == {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN"}
 
 

@@ -4,8 +4,10 @@ retries on 503/429, deactivation of dead tokens, skipping when unconfigured."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -95,7 +97,7 @@ def test_an_unregistered_token_is_deactivated_and_not_used_again(
     user: User, fcm: FCMStandin, commit_hooks: Any
 ) -> None:
     dead, _ = device_register(user=user, token="stale-token", platform="android")
-    fcm.enqueue(fcm.error(404, "UNREGISTERED"))
+    fcm.enqueue(fcm.unregistered())
     delivery = _notify_push(user, commit_hooks)
     dead.refresh_from_db()
     assert dead.active is False
@@ -113,17 +115,70 @@ def test_an_unregistered_token_is_deactivated_and_not_used_again(
     )
 
 
+@pytest.mark.parametrize("with_field", [False, True], ids=["message", "field-violation"])
 def test_an_invalid_token_is_deactivated_while_others_still_get_it(
-    user: User, fcm: FCMStandin, commit_hooks: Any
+    user: User, fcm: FCMStandin, commit_hooks: Any, with_field: bool
 ) -> None:
     good, _ = device_register(user=user, token="good-token", platform="android")
     bad, _ = device_register(user=user, token="bad-token", platform="ios")
-    fcm.enqueue(fcm.error(400, "INVALID_ARGUMENT"), fcm.sent())
+    fcm.enqueue(fcm.invalid_token(with_field=with_field), fcm.sent())
     delivery = _notify_push(user, commit_hooks)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert Device.objects.get(pk=bad.pk).active is False
     assert Device.objects.get(pk=good.pk).active is True
+
+
+def test_a_bad_payload_fails_the_attempt_and_keeps_the_device(
+    user: User, fcm: FCMStandin, commit_hooks: Any
+) -> None:
+    """INVALID_ARGUMENT about the message, not the token: the device is not to blame."""
+    device, _ = device_register(user=user, token="healthy-token", platform="android")
+    fcm.enqueue(fcm.bad_payload("message.data[0].key", "Invalid data key: 'from'"))
+    delivery = _notify_push(user, commit_hooks)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "INVALID_ARGUMENT" in delivery.last_error
+    device.refresh_from_db()
+    assert device.active is True
+    assert delivery.detail.get("deactivated", []) == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # INVALID_ARGUMENT with no word about the token, and a 404 that is not UNREGISTERED
+        # (a wrong project in the URL): neither says the token is dead.
+        lambda fcm: fcm.error(
+            400, "INVALID_ARGUMENT", message="Request contains an invalid argument."
+        ),
+        lambda fcm: fcm.error(404, "NOT_FOUND", message="Requested entity was not found."),
+        lambda fcm: fcm.error(403, "SENDER_ID_MISMATCH"),
+    ],
+    ids=["invalid-argument-without-token", "not-found", "sender-id-mismatch"],
+)
+def test_other_errors_leave_the_device_active(
+    user: User, fcm: FCMStandin, commit_hooks: Any, reply: Callable[[FCMStandin], Any]
+) -> None:
+    device, _ = device_register(user=user, token="healthy-token", platform="android")
+    fcm.enqueue(reply(fcm))
+    delivery = _notify_push(user, commit_hooks)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    device.refresh_from_db()
+    assert device.active is True
+
+
+def test_a_server_error_is_retried_and_the_device_stays_active(
+    user: User, fcm: FCMStandin, commit_hooks: Any
+) -> None:
+    device, _ = device_register(user=user, token="healthy-token", platform="android")
+    fcm.enqueue(fcm.error(500, "INTERNAL"))
+    delivery = _notify_push(user, commit_hooks)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    device.refresh_from_db()
+    assert device.active is True
 
 
 def test_push_is_skipped_with_a_reason_when_fcm_is_not_configured(

@@ -2,7 +2,9 @@
 an HTTP client call them: `POST /token` (a JWT-bearer assertion signed with the service account's
 key, answered with an access token; not part of the reply queue) and
 `POST /v1/projects/<project>/messages:send` (answered from the queue: `sent()`, or `error()` in
-FCM's shape with an `errorCode` detail such as UNREGISTERED).
+FCM's shape with an `errorCode` detail such as UNREGISTERED; `invalid_token()` and
+`bad_payload()` are the two faces of INVALID_ARGUMENT: a malformed registration token, and a
+message FCM refuses, whose `google.rpc.BadRequest` detail names the offending field).
 
     with FCMStandin() as fcm:
         info = fcm.service_account()          # a fresh key whose token_uri is this server
@@ -29,6 +31,8 @@ TOKEN_PATH = "/token"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
+INVALID_TOKEN_MESSAGE = "The registration token is not a valid FCM registration token"
 _STATUS_BY_CODE = {
     "UNREGISTERED": (404, "NOT_FOUND"),
     "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT"),
@@ -122,7 +126,7 @@ class FCMStandin(ScriptedServer):
             return self.error(401, "UNAUTHENTICATED")
         message = (request.json or {}).get("message", {})
         if not message.get("token"):
-            return self.error(400, "INVALID_ARGUMENT")
+            return self.bad_payload("message", "Recipient of the message is not set.")
         return reply
 
     # --- replies --------------------------------------------------------------------------------
@@ -130,15 +134,51 @@ class FCMStandin(ScriptedServer):
     def sent(self, message_id: str = "0:1700000000000000%standin") -> Reply:
         return Reply(200, {"name": f"projects/{PROJECT}/messages/{message_id}"})
 
-    def error(self, status: int, code: str, *, retry_after: int | None = None) -> Reply:
+    def error(
+        self,
+        status: int,
+        code: str,
+        *,
+        retry_after: int | None = None,
+        message: str | None = None,
+        field_violations: list[dict[str, str]] | None = None,
+    ) -> Reply:
         http_status, google_status = _STATUS_BY_CODE.get(code, (status, code))
+        details: list[dict[str, Any]] = [{"@type": FCM_ERROR_TYPE, "errorCode": code}]
+        if field_violations:
+            details.append({"@type": BAD_REQUEST_TYPE, "fieldViolations": field_violations})
         body = {
             "error": {
                 "code": status or http_status,
-                "message": f"stand-in: {code}",
+                "message": message or f"stand-in: {code}",
                 "status": google_status,
-                "details": [{"@type": FCM_ERROR_TYPE, "errorCode": code}],
+                "details": details,
             }
         }
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return Reply(status or http_status, body, headers=headers)
+
+    def unregistered(self) -> Reply:
+        """The token was valid once: the app was uninstalled or the token expired."""
+        return self.error(404, "UNREGISTERED", message="Requested entity was not found.")
+
+    def invalid_token(self, *, with_field: bool = False) -> Reply:
+        """A malformed registration token, as FCM answers it (the field violation on
+        `message.token` is the form some API versions add)."""
+        violations = [{"field": "message.token", "description": INVALID_TOKEN_MESSAGE}]
+        return self.error(
+            400,
+            "INVALID_ARGUMENT",
+            message=INVALID_TOKEN_MESSAGE,
+            field_violations=violations if with_field else None,
+        )
+
+    def bad_payload(self, field: str = "message.data[0].key", description: str = "") -> Reply:
+        """A message FCM refuses whatever the token: a reserved data key, a payload too big..."""
+        description = description or f"Invalid value at '{field}'"
+        return self.error(
+            400,
+            "INVALID_ARGUMENT",
+            message=f"Invalid JSON payload received. {description}",
+            field_violations=[{"field": field, "description": description}],
+        )
