@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -252,13 +251,12 @@ def test_token_counts_are_approximate_but_consistent():
     assert generate(AITask.SUMMARY_BRIEF, TextInput(EN)).prompt_tokens == result.prompt_tokens
 
 
-def test_fifty_thousand_characters_within_a_second():
+def test_fifty_thousand_characters_give_a_bounded_summary():
+    """The most a request accepts; how long it takes is bench/local_ai_bench.py's to measure."""
     text = "\n\n".join([EN, KO] * 60)[:50_000]
 
-    started = time.monotonic()
     result = generate(AITask.SUMMARY_DETAILED, TextInput(text))
 
-    assert time.monotonic() - started < 1.5
     assert result.text
     assert len(result.text) <= 5000
     json.dumps(result.text)
