@@ -17,6 +17,7 @@ from .document import Document
 from .text import Language, Sentence
 
 BLANK = "_____"
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _MIN_CHARS, _MAX_CHARS = 20, 300
 _MIN_TERMS = 3
 # Short material ("광합성은 엽록체에서 일어난다. 엽록소는 빛을 흡수한다.") may have no sentence
@@ -81,10 +82,20 @@ def _concept_pool(doc: Document) -> list[str]:
     return labels
 
 
+# What may follow a Korean concept in running text: a particle, the copula or a word boundary
+# (not another syllable of a longer word: 산 is not in 산성, 염 is not in 염기).
+_KO_AFTER = (
+    r"(?=[^\uac00-\ud7a3]|$|(?:으로|에서|에게|까지|부터|처럼|보다|이라|이란|이다|이며|이고|이나|"
+    r"은|는|이|가|을|를|의|에|와|과|도|만|로|란|라|인|며|나))"
+)
+
+
 def _occurrence(text: str, concept: str) -> re.Match[str] | None:
-    # Whole words for Latin script; Korean concepts carry particles, so a prefix is enough.
-    edge = r"\b" if concept[-1].isascii() else ""
-    return re.search(rf"(?<![\w]){re.escape(concept)}{edge}", text, flags=re.IGNORECASE)
+    if _HANGUL.search(concept):
+        # Spacing is free in Korean (세포호흡, 세포 호흡): any spacing of the concept's letters.
+        letters = r"\s?".join(re.escape(c) for c in concept.replace(" ", ""))
+        return re.search(rf"(?<![\w]){letters}{_KO_AFTER}", text)
+    return re.search(rf"(?<![\w]){re.escape(concept)}\b", text, flags=re.IGNORECASE)
 
 
 def _slots(doc: Document, concepts: list[str], limit: int) -> list[_Slot]:

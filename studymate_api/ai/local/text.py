@@ -1,19 +1,25 @@
 """Text analysis for the offline provider, for Korean and English: the language, sentences, and
-the terms of each sentence (stems: English words lower-cased, stopwords dropped, suffixes
-stripped; Korean words with their particles and common verb endings stripped).
+the tokens of each sentence with their stems (the terms that sentence similarity and key
+concepts are computed from).
 
-Korean stems are chosen per document: a word's candidates are itself and the word without one
-trailing particle, and the candidate shared by the most distinct word forms wins (ties go to the
-stripped form). So 광합성은/광합성을/광합성이다 all become 광합성, while 고양이는/고양이가 keep
-고양이 rather than losing its final 이 as if it were a particle.
+Korean words are analysed into morphemes by Kiwi (`morphology`): nouns, compounds glued to
+their suffixes (시트르산, 대륙성) and verb stems are told apart from particles and endings by
+the analyzer, not by stripping endings. English words are stemmed by Snowball (cycle and cycles
+are one term), and a word's part in the text (noun, modifier, verb) is told from its form and
+the words it follows, since no English tagger is installed.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
+
+import snowballstemmer
+
+from .morphology import Morpheme, morphemes
 
 Language = Literal["ko", "en"]
 
@@ -32,10 +38,6 @@ def _wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-def _longest_first(words: str) -> tuple[str, ...]:
-    return tuple(sorted(words.split(), key=len, reverse=True))
-
-
 _ABBREVIATIONS = _wordset(
     "mr mrs ms dr prof sr jr st vs etc fig no vol eq approx dept inc ltd co e.g i.e cf al"
 )
@@ -52,29 +54,6 @@ ENGLISH_STOPWORDS = _wordset(
     what when where whether which while who whom whose why will with within without would yet
     you your yours called known include includes including many among across around whose
     another each first second new two three way ways thing things"""
-)
-
-KOREAN_STOPWORDS = _wordset(
-    """것 수 등 및 이 그 저 이것 그것 저것 여기 거기 때문 위해 위한 통해 통한 대한 대해 따라
-    따른 있다 없다 하다 되다 이다 아니다 같다 그리고 그러나 하지만 또한 또 즉 및 더 가장 매우
-    잘 다 다른 모든 각 여러 어떤 이런 그런 우리 자신 경우 때 중 안 후 전 간 내 외 등의 이후 이전
-    있는 없는 하는 되는 한다 된다 있으며 있고 있어 하며 하고 하여 해서
-    되어 되며 에서 으로"""
-)
-
-# Longest first: the first that matches is stripped (see _korean_stems for when it sticks).
-_PARTICLES = _longest_first(
-    """으로부터 에서부터 입니다 로부터 이라는 이라고 이라면 에서는 에게는 으로는 으로서 으로써
-    에서도 까지는 부터는 이지만 이므로 에서의 에게서 이었다 였다 와의 과의 에서 에게 께서 한테
-    으로 부터 까지 처럼 보다 마다 조차 라는 라고 이나 이며 이고 이다 이란 에는 에도 로는
-    로서 로써 와는 과는 은 는 이 가 을 를 의 에 도 로 와 과 만 란 나"""
-)
-_PARTICLE_SET = frozenset(_PARTICLES)
-# Verb and adjective endings: stripped for matching; a word that had one is no concept.
-_PREDICATE_ENDINGS = _longest_first(
-    """합니다 됩니다 습니다 했다 한다 하는 하여 하고 하며 하면 해서 했고 된다 되는 되어
-    되며 되고 됐다 시킨다 시키는 받는다 받는 있다 있는 없다 없는 한 된 할 될 적인 적으로
-    하게 하기 되기 라며 면서"""
 )
 
 
@@ -164,135 +143,207 @@ def _sentence(text: str, sentences: list[Sentence], paragraph: int, last: int) -
 
 # --- terms ------------------------------------------------------------------------------------
 
-_EN_SUFFIXES = (
-    ("ational", "ate"),
-    ("ization", "ize"),
-    ("fulness", "ful"),
-    ("iveness", "ive"),
-    ("ies", "y"),
-    ("sses", "ss"),
-    ("ness", ""),
-    ("ings", ""),
-    ("ing", ""),
-    ("edly", ""),
-    ("ed", ""),
-)
-# Common verbs and adjectives that are never the concept a text is about.
+# Common English verbs and adjectives that are never the concept a text is about.
 _EN_GENERIC = _wordset(
     """important different various main major large small high low good better best great
     certain specific general common simple able possible called convert produce provide allow
     require take give become consider describe show help create occur happen need want
-    include contain mean follow result lead cause process"""
+    include contain mean follow result lead cause process fast slow full free tiny huge whole
+    real similar likely typical usual"""
 )
+# Adjectives: they may begin a concept (chemical energy, green plants) but are none alone.
+_EN_ADJECTIVE_ENDINGS = ("ical", "ous", "ful", "less", "ible", "ic")
+_COLOURS = _wordset("red green blue yellow white black brown grey gray orange purple pink")
+# A word right after one of these is used as a verb there ("it flows", "to react")...
+_EN_BEFORE_VERB = _wordset(
+    "to will would can could may might must it they he she we also often which who"
+)
+# ...and right after one of these as a noun or a modifier ("the flow", "of energy").
+_EN_BEFORE_NOUN = _wordset(
+    "the a an of its their his her this these those each every some many in on by with for from"
+)
+_ORDINALS = _wordset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth hundredth"
+)
+_EN_BE = _wordset("is are was were be been being")
+_EN_DETERMINERS = _wordset("the a an its their his her all")
+
+# Snowball stemmers keep the word being stemmed on the instance: one per thread.
+_local = threading.local()
 
 
 def english_stem(word: str) -> str:
-    stem = word.lower().replace("\u2019", "'").removesuffix("'s")
-    for suffix, replacement in _EN_SUFFIXES:
-        if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
-            stem = stem[: -len(suffix)] + replacement
-            break
-    else:
-        if stem.endswith("s") and not stem.endswith(("ss", "us", "is")) and len(stem) > 3:
-            stem = stem[:-1]
-    # produce / produced / producing all end up as "produc".
-    return stem[:-1] if stem.endswith("e") and len(stem) > 4 else stem
-
-
-_COPULA = ("이다", "였다", "이었다", "입니다", "이며")
-_NOUNS_ENDING_IN_DA = frozenset({"바다", "보다", "마다"})
-
-
-def _predicate_stem(word: str) -> str | None:
-    """The stem of a verb or adjective form: a listed ending, or any final 다/요 (Korean puts the
-    predicate last) or a connective 며, except a noun with the copula (과정이다, 과정이며)."""
-    stem = _strip_ending(word, _PREDICATE_ENDINGS, 2)
-    if stem:
-        return stem
-    if word.endswith(_COPULA) or word in _NOUNS_ENDING_IN_DA or len(word) < 2:
-        return None
-    if word.endswith(("다", "요")) or (word.endswith("며") and len(word) > 2):
-        return word[:-1]
-    return None
-
-
-def _strip_ending(word: str, endings: tuple[str, ...], shortest_stem: int) -> str | None:
-    for ending in endings:
-        if word.endswith(ending) and len(word) - len(ending) >= shortest_stem:
-            return word[: -len(ending)]
-    return None
-
-
-def _korean_stems(words: set[str]) -> dict[str, tuple[str, bool, bool]]:
-    """Each Korean word form -> (stem, is a predicate form, had a particle)."""
-    predicates = {w: _predicate_stem(w) for w in words}
-    stripped = {w: _strip_ending(w, _PARTICLES, 1) for w in words if not predicates[w]}
-    support = Counter(w for w in words if not predicates[w])
-    support.update(stem for stem in stripped.values() if stem)
-    result: dict[str, tuple[str, bool, bool]] = {}
-    for word in words:
-        predicate_stem = predicates[word]
-        if predicate_stem:
-            result[word] = (predicate_stem, True, False)
-            continue
-        stem = stripped.get(word)
-        # A one-syllable stem (빛, 물) only when other forms of the word confirm it.
-        usable = stem and (len(stem) > 1 or support[stem] >= 2)
-        if stem and usable and support[stem] >= support[word]:
-            result[word] = (stem, False, True)
-        else:
-            result[word] = (word, False, False)
-    return result
+    stemmer = getattr(_local, "english", None)
+    if stemmer is None:
+        stemmer = _local.english = snowballstemmer.stemmer("english")
+    lower = word.lower().replace("\u2019", "'").removesuffix("'s")
+    return "-".join(str(stemmer.stemWord(part)) for part in lower.split("-"))
 
 
 @dataclass(frozen=True)
 class Token:
     surface: str
     stem: str
-    # Could name a concept: not a stopword, verb form or number.
+    # Can be part of a concept: a noun, or (English) a word that modifies one.
     concept: bool
-    # Korean: the word carried no particle, so it can be the first word of a noun phrase.
-    bare: bool
+    # Can end a concept or be one alone: a noun, not a modifier or a verb.
+    noun: bool
+    # Korean: the next token continues the same noun phrase (no particle or ending between).
+    joins: bool
+    proper: bool
     start: int
     end: int
 
 
-def _english_token(match: re.Match[str], sentence_start: bool) -> Token | None:
+def _english_context(
+    texts: list[str], matches: list[list[re.Match[str]]]
+) -> tuple[Counter[str], Counter[str]]:
+    """How often each English stem follows a verb cue and a noun cue in the whole text (only
+    words next to each other count: "cycle, the energy" says nothing about "cycle")."""
+    as_verb: Counter[str] = Counter()
+    as_noun: Counter[str] = Counter()
+    for text, sentence in zip(texts, matches, strict=True):
+        for position, match in enumerate(sentence):
+            cue = following = ""
+            if position and not text[sentence[position - 1].end() : match.start()].strip():
+                cue = sentence[position - 1].group().lower()
+            if position + 1 < len(sentence):
+                after = sentence[position + 1]
+                if not text[match.end() : after.start()].strip():
+                    following = after.group().lower()
+            stem = english_stem(match.group())
+            # A word right before an article takes an object: a verb ("capture the energy").
+            if (
+                cue in _EN_BEFORE_VERB
+                or (cue in _EN_BE and match.group().endswith("ing"))
+                or following in _EN_DETERMINERS
+            ):
+                as_verb[stem] += 1
+            elif cue in _EN_BEFORE_NOUN:
+                as_noun[stem] += 1
+    return as_verb, as_noun
+
+
+def _english_token(
+    match: re.Match[str], sentence_start: bool, usage: tuple[Counter[str], Counter[str]]
+) -> Token | None:
     word = match.group()
     lower = word.lower().replace("\u2019", "'")
     if lower in ENGLISH_STOPWORDS or lower in _ABBREVIATIONS or word.isdigit() or len(word) < 2:
         return None
     stem = english_stem(word)
     proper = (word.isupper() and len(word) > 1) or (word[0].isupper() and not sentence_start)
-    concept = len(lower) > 2 and stem not in _EN_GENERIC and not lower.endswith("ly")
+    concept = (
+        (len(lower) > 2 or word.isupper() or proper)
+        and stem not in _EN_GENERIC
+        and lower not in _EN_GENERIC
+        and not lower.endswith(("ly", "ed", "ward", "wards", "teenth", "tieth"))
+        and lower not in _ORDINALS
+    )
+    as_verb, as_noun = usage
+    adjective = lower in _COLOURS or (len(lower) > 5 and lower.endswith(_EN_ADJECTIVE_ENDINGS))
+    verb = as_verb[stem] > as_noun[stem]
+    noun = concept and not adjective and not verb
     surface = word if proper else lower
-    return Token(surface, stem, concept, True, match.start(), match.end())
+    return Token(
+        surface, stem, concept and not verb, noun, True, proper, match.start(), match.end()
+    )
 
 
-def _korean_token(match: re.Match[str], stems: dict[str, tuple[str, bool, bool]]) -> Token | None:
-    word = match.group()
-    stem, predicate, had_particle = stems[word]
-    # A particle on its own was attached to a Latin word or number: ATP와, 3개를.
-    if word in _PARTICLE_SET or word in KOREAN_STOPWORDS or stem in KOREAN_STOPWORDS:
-        return None
-    return Token(stem, stem, not predicate, not had_particle, match.start(), match.end())
+# Kiwi's tags (see `morphology.Morpheme`) that start or continue a noun, and that only continue
+# one (a suffix: 시트르+산, 전달+계, 대륙+성).
+_NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XPN"})
+_SUFFIX_TAGS = frozenset({"XSN", "NNG", "NNP"})
+# A noun followed by these is a verb or an adjective (창제하다, 과학적이다): no concept there.
+_PREDICATE_SUFFIX_TAGS = frozenset({"XSV", "XSA"})
+_VERB_TAGS = frozenset({"VV", "VA"})
+# Nouns that say when, where or how much rather than what: never a concept.
+KOREAN_STOPWORDS = _wordset(
+    """것 수 등 때 동안 이후 이전 경우 중 안 속 위 아래 사이 가운데 전 후 뒤 앞 때문 자신 우리
+    이것 그것 저것 여기 거기 이곳 그곳 하나 둘 모두 대부분 일부 정도 이상 이하 오늘날 처음 마지막
+    다음 번 가지 차례 통해 위해 대해 따라 관련"""
+)
+
+
+def _korean_tokens(text: str, analysed: list[Morpheme]) -> list[Token]:
+    tokens: list[Token] = []
+    index = 0
+    while index < len(analysed):
+        first = analysed[index]
+        if first.tag in _VERB_TAGS:
+            tokens.append(
+                Token(first.form, first.form, False, False, False, False, first.start, first.end)
+            )
+        # Kiwi sometimes reads the first syllable of a compound as a dependent noun (수/NNB
+        # 산화 for 수산화): at the start of a word and glued to a noun, it belongs to it.
+        misread = (
+            first.tag == "NNB"
+            and (first.start == 0 or not text[first.start - 1].isalnum())
+            and index + 1 < len(analysed)
+            and analysed[index + 1].start == first.end
+            and analysed[index + 1].tag in ("NNG", "NNP")
+        )
+        if first.tag not in _NOUN_TAGS and not misread:
+            index += 1
+            continue
+        end = index + 1
+        # Glued noun analysed and suffixes make one word (세포호흡, 뉴클레오타이드); the plural
+        # 들 and the adjectival 적 are not part of it.
+        while (
+            end < len(analysed)
+            and analysed[end].start == analysed[end - 1].end
+            and analysed[end].tag in _SUFFIX_TAGS
+            and analysed[end].form not in ("들", "적")
+        ):
+            end += 1
+        after = analysed[end] if end < len(analysed) else None
+        start_char, end_char = first.start, analysed[end - 1].end
+        surface = text[start_char:end_char]
+        stem = "".join(m.form for m in analysed[index:end])
+        glued_after = after is not None and after.start == end_char
+        predicate = (
+            glued_after
+            and after is not None
+            and (after.tag in _PREDICATE_SUFFIX_TAGS or after.form == "적")
+        )
+        latin = all(m.tag == "SL" for m in analysed[index:end])
+        concept = (
+            not predicate
+            and stem not in KOREAN_STOPWORDS
+            and analysed[end - 1].tag != "XPN"
+            and (not latin or (len(stem) > 1 and stem.lower() not in ENGLISH_STOPWORDS))
+        )
+        joins = (
+            after is not None
+            and after.tag in _NOUN_TAGS
+            and text[end_char : after.start].strip(" -") == ""
+            and after.start - end_char <= 2
+        )
+        proper = any(m.tag == "NNP" for m in analysed[index:end]) or latin
+        tokens.append(
+            Token(surface, stem, concept, concept, joins and concept, proper, start_char, end_char)
+        )
+        index = end
+    return tokens
 
 
 def tokenize(sentences: list[Sentence]) -> list[list[Token]]:
     """The tokens of each sentence; sets `Sentence.terms` (the stems) as it goes."""
     matches = [list(_WORD.finditer(s.text)) for s in sentences]
-    korean = {m.group() for ms in matches for m in ms if _HANGUL.match(m.group())}
-    stems = _korean_stems(korean)
+    korean = [i for i, s in enumerate(sentences) if _HANGUL.search(s.text)]
+    analysed = dict(zip(korean, morphemes([sentences[i].text for i in korean]), strict=True))
+    english = [i for i in range(len(sentences)) if i not in analysed]
+    usage = _english_context([sentences[i].text for i in english], [matches[i] for i in english])
     result = []
-    for sentence, sentence_matches in zip(sentences, matches, strict=True):
-        tokens = []
-        for position, match in enumerate(sentence_matches):
-            if _HANGUL.match(match.group()):
-                token = _korean_token(match, stems)
-            else:
-                token = _english_token(match, sentence_start=position == 0)
-            if token:
-                tokens.append(token)
+    for index, (sentence, sentence_matches) in enumerate(zip(sentences, matches, strict=True)):
+        if index in analysed:
+            tokens = _korean_tokens(sentence.text, analysed[index])
+        else:
+            tokens = []
+            for position, match in enumerate(sentence_matches):
+                token = _english_token(match, position == 0, usage)
+                if token:
+                    tokens.append(token)
         sentence.terms = [token.stem for token in tokens]
         result.append(tokens)
     return result
