@@ -163,7 +163,9 @@ def _defined(sentence: Sentence, run: list[Token], language: Language) -> bool:
     )
 
 
-def _specificity(stems: tuple[str, ...], surfaces: Counter[str], language: Language) -> float:
+def _specificity(
+    stems: tuple[str, ...], surfaces: Counter[str], language: Language, proper: bool
+) -> float:
     """1 for a word general text seldom uses, down to about 0.35 for the most common ones; a
     phrase is as specific as its rarest word, and specific as a phrase."""
     word = surfaces.most_common(1)[0][0]
@@ -172,6 +174,8 @@ def _specificity(stems: tuple[str, ...], surfaces: Counter[str], language: Langu
     else:
         frequencies = [zipf(w, "en") for w in re.split(r"[\s-]+", word) if w]
     common = max(0.0, min(frequencies, default=0.0) - _COMMON)
+    if proper:
+        common /= 2  # names (세종, Britain) are common in general text and still what it is about
     if len(stems) > 1:
         return 1.5 / (1 + 0.5 * common)
     return 1 / (1 + common)
@@ -186,7 +190,7 @@ def _concept(stats: _Stats, language: Language) -> Concept:
         + (1.0 if first == 0 else 0.0)
         + (2.5 if stats.defined else 0.0)
     )
-    score *= _specificity(stats.stems, stats.surfaces, language)
+    score *= _specificity(stats.stems, stats.surfaces, language, stats.proper)
     if stats.proper:
         score *= 1.2  # names (세종, James Watt, ATP) are what history and science texts list
     label = stats.surfaces.most_common(1)[0][0]

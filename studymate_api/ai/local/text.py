@@ -152,7 +152,7 @@ _EN_GENERIC = _wordset(
     real similar likely typical usual"""
 )
 # Adjectives: they may begin a concept (chemical energy, green plants) but are none alone.
-_EN_ADJECTIVE_ENDINGS = ("ical", "ous", "ful", "less", "ible", "ic")
+_EN_ADJECTIVE_ENDINGS = ("ical", "ous", "ful", "less", "ible", "ic", "ular")
 _COLOURS = _wordset("red green blue yellow white black brown grey gray orange purple pink")
 # A word right after one of these is used as a verb there ("it flows", "to react")...
 _EN_BEFORE_VERB = _wordset(
@@ -162,11 +162,14 @@ _EN_BEFORE_VERB = _wordset(
 _EN_BEFORE_NOUN = _wordset(
     "the a an of its their his her this these those each every some many in on by with for from"
 )
-_ORDINALS = _wordset(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth hundredth"
+# Numbers and ordinals count things; "six molecules" is no concept.
+_NUMBER_WORDS = _wordset(
+    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    sixty seventy eighty ninety hundred thousand million billion dozen half first second third
+    fourth fifth sixth seventh eighth ninth tenth eleventh twelfth hundredth"""
 )
 _EN_BE = _wordset("is are was were be been being")
-_EN_DETERMINERS = _wordset("the a an its their his her all")
+_EN_DETERMINERS = _wordset("the a an its their his her all each every this these those")
 
 # Snowball stemmers keep the word being stemmed on the instance: one per thread.
 _local = threading.local()
@@ -238,7 +241,7 @@ def _english_token(
         and stem not in _EN_GENERIC
         and lower not in _EN_GENERIC
         and not lower.endswith(("ly", "ed", "ward", "wards", "teenth", "tieth"))
-        and lower not in _ORDINALS
+        and lower not in _NUMBER_WORDS
     )
     as_verb, as_noun = usage
     adjective = lower in _COLOURS or (len(lower) > 5 and lower.endswith(_EN_ADJECTIVE_ENDINGS))

@@ -27,3 +27,26 @@ EN = (
     "Because it supplies the energy that almost every food chain depends on, photosynthesis is "
     "essential for life on Earth."
 )
+
+# The texts a new learner tried first: a Korean history paragraph and an English biology one
+# whose key concepts were counters, verb forms and bare adjectives before the offline provider
+# analysed Korean morphology.
+KO_HISTORY = (
+    "조선은 1392년 이성계가 고려를 무너뜨리고 세운 나라이다. 제4대 왕 세종은 집현전의 학자들과 "
+    "함께 훈민정음을 창제하였고, 1446년에 훈민정음을 반포하였다. 훈민정음 창제 이전에는 한자를 "
+    "익힌 양반만 글을 쓸 수 있었다. 세종 때에는 측우기 같은 과학 기구도 만들어졌다. 성종 때에는 "
+    "나라를 다스리는 기본 법전인 경국대전이 완성되었고, 경국대전은 조선이 끝날 때까지 통치의 "
+    "뼈대가 되었다. 1592년에는 일본이 침략한 임진왜란이 일어났다. 임진왜란에서 이순신은 거북선을 "
+    "앞세운 수군을 이끌고 일본 수군을 물리쳤다. 임진왜란은 조선 사회를 크게 흔들었다."
+)
+
+EN_CELLS = (
+    "Cellular respiration releases the energy stored in glucose. In the cytoplasm, glycolysis "
+    "splits each glucose molecule into two molecules of pyruvate. The pyruvate then enters the "
+    "mitochondria, where the Krebs cycle breaks it down and releases carbon dioxide. Each turn "
+    "of the Krebs cycle also loads the carriers NADH and FADH2. Finally, the electron transport "
+    "chain uses these carriers to make most of the ATP, and oxygen accepts the electrons at the "
+    "end of the chain. Six molecules of oxygen are needed for each glucose molecule. Without "
+    "oxygen, green plants and animals turn to fermentation, a chemical pathway that makes far "
+    "less ATP. Cycles like the Krebs cycle are common in biochemistry."
+)
