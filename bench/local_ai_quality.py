@@ -107,7 +107,8 @@ JOSA_RULE = """\
 josa: where a choice, an answer or a swapped-in term stands right before a particle with two
   forms (은/는, 이/가, 을/를, 과/와, 으로/로, 이나/나, 이라/라, 이란/란), the form must fit the
   term's last sound (a final consonant takes 은 이 을 과 으로; ㄹ takes 로; Latin letters and
-  digits by their Korean reading: ATP takes 를, DNA 를, 1 일 takes 로)."""
+  digits by their Korean reading: ATP takes 를, DNA 를, 1 일 takes 로). Both forms written
+  out before a blank (_____은(는)) agree with any word."""
 
 
 # --- passages --------------------------------------------------------------------------------
@@ -360,6 +361,9 @@ def josa_ok(word: str, following: str) -> bool | None:
     particle follows (or the copula 이다/이며 does, which also follows vowels)."""
     if re.match(r"이(다|며|고|었|므로|지만|나\s)", following):
         return None
+    # Both forms written out, as tests do before a blank: 은(는), 이(가), 으로(로).
+    if any(following.startswith(f"{c}({v})") for c, v in _JOSA_PAIRS):
+        return True
     for consonant_form, vowel_form in _JOSA_PAIRS:
         for form, after_consonant in ((consonant_form, True), (vowel_form, False)):
             if not following.startswith(form):

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..contracts import QuestionType, QuizInput
 from .document import Document
+from .josa import agree, both_forms
 from .text import Language, Sentence
 
 BLANK = "_____"
@@ -133,8 +134,9 @@ def _overlaps(concept: str, others: set[str]) -> bool:
 
 
 def _distractors(concept: str, concepts: list[str], sentence: str) -> tuple[str, ...]:
-    """Other key concepts, not in the sentence and not overlapping the answer; those with as
-    many words as the answer first, so no choice stands out by its shape."""
+    """Other key concepts, not in the sentence and not overlapping the answer; those of the
+    same number (English) and with as many words as the answer first, so no choice stands out
+    by its shape."""
     key = concept.casefold()
     words = len(concept.split())
     options = [
@@ -145,8 +147,14 @@ def _distractors(concept: str, concepts: list[str], sentence: str) -> tuple[str,
         and key not in c.casefold()
         and not _occurrence(sentence, c)
     ]
-    options.sort(key=lambda c: abs(len(c.split()) - words))
+    # A plural for a singular gives a false statement away ("Chloroplasts is the process").
+    options.sort(key=lambda c: (_plural(c) != _plural(concept), abs(len(c.split()) - words)))
     return tuple(options[:3])
+
+
+def _plural(term: str) -> bool:
+    last = term.rsplit(" ", 1)[-1]
+    return last.isascii() and last.endswith("s") and not last.endswith(("ss", "us", "is"))
 
 
 def _swap(text: str, concept: str, replacement: str) -> str:
@@ -156,7 +164,10 @@ def _swap(text: str, concept: str, replacement: str) -> str:
     found = match.group()
     if found[:1].isupper() and replacement[:1].islower():
         replacement = replacement[:1].upper() + replacement[1:]
-    return text[: match.start()] + replacement + text[match.end() :]
+    following = text[match.end() :]
+    # The particle after the concept must fit what now stands there (세조는, not 세조은).
+    following = both_forms(following) if replacement == BLANK else agree(replacement, following)
+    return text[: match.start()] + replacement + following
 
 
 def _ordered(choices: list[str], seed: str) -> list[str]:

@@ -11,6 +11,7 @@ the words it follows, since no English tagger is installed.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import Counter
@@ -175,6 +176,7 @@ _EN_DETERMINERS = _wordset("the a an its their his her all each every this these
 _local = threading.local()
 
 
+@functools.lru_cache(maxsize=65536)
 def english_stem(word: str) -> str:
     stemmer = getattr(_local, "english", None)
     if stemmer is None:

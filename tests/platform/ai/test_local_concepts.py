@@ -25,6 +25,7 @@ from studymate_api.ai import (
 )
 from studymate_api.ai.local import key_concepts
 from studymate_api.ai.local.document import analyze
+from studymate_api.ai.local.josa import agree
 from tests.platform.ai.texts import EN_CELLS, KO_HISTORY
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,7 @@ loaded = lambda: sorted(m for m in ("kiwipiepy", "wordfreq") if m in sys.modules
 at_setup = loaded()
 from studymate_api.ai.local import key_concepts
 from studymate_api.ai.local.document import analyze
+from studymate_api.ai.local.josa import agree
 key_concepts("The Calvin cycle fixes carbon dioxide in the stroma.", limit=3)
 after_english = loaded()
 key_concepts("캘빈 회로는 스트로마에서 이산화탄소를 고정한다.", limit=3)
@@ -126,3 +128,32 @@ def test_the_analyzer_loads_only_when_korean_text_is_analysed():
     assert at_setup == []  # django.setup() and `manage.py help` import neither
     assert after_english == ["wordfreq"]
     assert after_korean == ["kiwipiepy", "wordfreq"]
+
+
+@pytest.mark.parametrize(
+    ("word", "following", "expected"),
+    [
+        ("세조", "은 왕이다", "는 왕이다"),
+        ("훈민정음", "는 문자", "은 문자"),
+        ("ATP", "을 만든다", "를 만든다"),
+        ("DNA", "과 RNA", "와 RNA"),
+        ("물", "으로 바뀐다", "로 바뀐다"),
+        ("산소", "로부터", "로부터"),
+        ("세포막", "로부터", "으로부터"),
+        ("세포", "이다.", "이다."),  # the copula follows vowels too
+        ("세포", "이미 있다", "이미 있다"),  # 이미 is a word, not the particle 이
+    ],
+)
+def test_a_particle_fits_the_word_put_before_it(word, following, expected):
+    assert agree(word, following) == expected
+
+
+def test_a_korean_blank_shows_both_forms_of_its_particle():
+    request = QuizInput(KO_HISTORY, count=6, types=(QuestionType.MULTIPLE_CHOICE,))
+
+    questions = generate(AITask.QUIZ_QUESTIONS, request).structured(QuizQuestionSet).questions
+
+    stems = [q.question.split("_____", 1)[1] for q in questions]
+    assert stems
+    assert not [s for s in stems if re.match(r"(은|는|을|를|과|와|이|가)(?![\uac00-\ud7a3(])", s)]
+    assert any(re.match(r"(은\(는\)|을\(를\)|이\(가\)|과\(와\))", s) for s in stems)
