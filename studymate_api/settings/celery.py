@@ -34,9 +34,12 @@ CELERY_TASK_TIME_LIMIT = read_int("CELERY_TASK_TIME_LIMIT", default=300, minimum
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 9 // 10)
 # A pool process using more than this (KiB) is replaced after its current task: bench/mixed_bench.py
 # saw the worker grow ~0.3 MB/min under steady load, a pool process at ~145 MB RSS (0 disables).
+# Once it has run the offline provider on Korean text it holds the morphological analyzer too
+# (+330 MB RSS, +20 MB for the word-frequency lists; README, "The offline provider"): ~500 MB,
+# which must not get it replaced after every task (a new one loads the analyzer again, 1.5 s).
 # Two of them at this size stay inside the worker pod's memory limit (k8s/base/worker.yaml).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
-    read_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=256 * 1024) or None
+    read_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=640 * 1024) or None
 )
 # Celery's Django fixup closes the database connections before and after every task and, under
 # prefork with a connection pool, the whole pool: each task then opened two new PostgreSQL
