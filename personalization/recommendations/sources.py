@@ -28,6 +28,7 @@ from study.selectors import goal_active_list, local_date, user_timezone
 
 from .. import knowledge
 from ..models import ReviewCard
+from ..models.knowledge import knowledge_day
 from ..selectors.knowledge import TARGET_BAND
 from .context import LearnerContext
 from .types import Recommendation, RecommendationType
@@ -105,7 +106,8 @@ def weak_topics(ctx: LearnerContext) -> list[Recommendation]:
     weakest first (`weak_topic_ranking`): per subject its weakest topic and the next weakest
     (ranked below it), each with a visible quiz of the subject to practise. Up to two queries
     (subject names, quizzes)."""
-    found = weak_topic_ranking(ctx.abilities, ctx.skills, ctx.skill_subjects)
+    now = knowledge_day(ctx.now)
+    found = weak_topic_ranking(ctx.abilities, ctx.skills, ctx.skill_subjects, now)
     names = ctx.visible_names({w.subject_id for w in found if w.subject_id is not None})
     by_subject: dict[int | None, list[Recommendation]] = {}
     recommendations = []
@@ -146,10 +148,12 @@ def weak_topic_ranking(
     abilities: Mapping[int | None, knowledge.Learner],
     skills: Mapping[str, knowledge.SkillState],
     skill_subjects: Mapping[str, Mapping[int | None, str | None]],
+    now: float | None = None,
 ) -> list[WeakTopic]:
     """Every (topic, subject) pair the learner practised whose predicted success is below
     WEAK_BELOW, lowest first (ties by topic): `knowledge.topic_success` with the learner's
-    ability in the subject and their state on the topic. No query: bench/reco_eval.py replays
+    ability in the subject and their state on the topic, faded to `now` (days; None: as last
+    practised). No query: bench/reco_eval.py replays
     public data through it.
 
     Every practised topic is a candidate, from its first answer: asking for three answers
@@ -158,7 +162,8 @@ def weak_topic_ranking(
     found = []
     for skill, state in skills.items():
         for subject_id, subject_name in skill_subjects.get(skill, {}).items():
-            p = knowledge.topic_success(abilities.get(subject_id) or knowledge.Learner(), state)
+            learner = abilities.get(subject_id) or knowledge.Learner()
+            p = knowledge.topic_success(learner, state, now)
             if p < WEAK_BELOW:
                 found.append(WeakTopic(subject_id, subject_name, skill, p, state.n))
     found.sort(key=lambda w: (w.p, w.skill))
