@@ -90,9 +90,9 @@ def credits_charge_once(
     now = timezone.now()
     key = f"{request_key}:{uuid.uuid4()}"
     with transaction.atomic():
+        # The new charge's key is fresh: only the allowance's needs looking up.
         ledger = _locked(
             user.pk,
-            key,
             free_allowance_key(user.pk, now),
             plan=True,
             repeat_of=(f"{request_key}:", now - within),
