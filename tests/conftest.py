@@ -114,6 +114,13 @@ def _keep_credit_hook() -> Iterator[None]:
 
 
 @pytest.fixture
+def local_ai_charged(settings: Any) -> None:
+    """The offline `local` provider, which answers every test's AI requests, costs credits as a
+    hosted model does (BILLING_LOCAL_PROVIDER_FREE off): for tests of charging and refunds."""
+    settings.BILLING_LOCAL_PROVIDER_FREE = False
+
+
+@pytest.fixture
 def celery_in_process() -> Iterator[None]:
     """Celery tasks run in the test's process, also when REDIS_URL configures a real broker
     (the end-to-end tests run real workers)."""
