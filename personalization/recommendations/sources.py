@@ -4,9 +4,10 @@ Scores (in [0, 1]) put due reviews first, then weak topics, then goals behind pa
 grows with how pressing it is:
 
 - review: 0.75 + 0.25 * min(1, count / 20 + days overdue / 14);
-- weak_topic: 0.55 + 0.2 * gap, where gap = (WEAK_BELOW - p) / WEAK_BELOW for the predicted
+- weak_topic: 0.55 + 0.2 * gap, where gap = (threshold - p) / threshold for the predicted
   success p on a medium question of the topic with the momentum read on the topic
-  (`knowledge.topic_success`): below every due review, and weak topics in the order of p;
+  (`knowledge.topic_success`) and the bound it fell below (`weak_topic_ranking`): below every
+  due review, and weak topics in the order of p;
 - goal: 0.5 + 0.3 * deficit + 0.15 * urgency, where deficit is the minutes behind the pace as a
   share of the target and urgency = min(1, 3 / days left).
 """
@@ -137,6 +138,8 @@ class WeakTopic:
     skill: str
     p: float  # predicted success on a medium question of the topic (`knowledge.topic_success`)
     n: int
+    # What p fell below: WEAK_BELOW, or the learner's success on a topic they never practised.
+    threshold: float = WEAK_BELOW
 
     @property
     def is_subject(self) -> bool:
@@ -151,21 +154,32 @@ def weak_topic_ranking(
     now: float | None = None,
 ) -> list[WeakTopic]:
     """Every (topic, subject) pair the learner practised whose predicted success is below
-    WEAK_BELOW, lowest first (ties by topic): `knowledge.topic_success` with the learner's
-    ability in the subject and their state on the topic, faded to `now` (days; None: as last
-    practised). No query: bench/reco_eval.py replays
-    public data through it.
+    WEAK_BELOW or below what it would be on a topic they never practised (the topic pulls them
+    down), lowest first (ties by topic): `knowledge.topic_success` with the learner's state in
+    the subject and on the topic, faded to `now` (days; None: as last practised). No query:
+    bench/reco_eval.py replays public data through it.
+
+    The second bound is the model's practice counts: a learner's run of successes raises the
+    predicted success on every topic, a failing one included, above the fixed band floor, and
+    the fixed bound alone then listed nothing where the learner failed next (bench/reco_eval.py,
+    `--validation`).
 
     Every practised topic is a candidate, from its first answer: asking for three answers
     first, as the rule before this one did, missed the topic the learner failed on next more
     often (bench/reco_eval.py)."""
     found = []
+    unpractised = knowledge.SkillState()
+    thresholds: dict[int | None, float] = {}
     for skill, state in skills.items():
         for subject_id, subject_name in skill_subjects.get(skill, {}).items():
             learner = abilities.get(subject_id) or knowledge.Learner()
+            threshold = thresholds.get(subject_id)
+            if threshold is None:
+                fresh = knowledge.topic_success(learner, unpractised, now)
+                threshold = thresholds[subject_id] = max(WEAK_BELOW, fresh)
             p = knowledge.topic_success(learner, state, now)
-            if p < WEAK_BELOW:
-                found.append(WeakTopic(subject_id, subject_name, skill, p, state.n))
+            if p < threshold:
+                found.append(WeakTopic(subject_id, subject_name, skill, p, state.n, threshold))
     found.sort(key=lambda w: (w.p, w.skill))
     return found
 
@@ -190,7 +204,7 @@ def _weak_recommendation(weak: WeakTopic, name: str | None, reason: str) -> Reco
     return Recommendation(
         type=RecommendationType.WEAK_TOPIC,
         key=f"topic:{subject_id}:{weak.skill}",
-        score=0.55 + 0.2 * (WEAK_BELOW - weak.p) / WEAK_BELOW,
+        score=0.55 + 0.2 * (weak.threshold - weak.p) / weak.threshold,
         reason=reason,
         item={"topic": weak.skill, "predicted_success": round(weak.p, 4), "answers": weak.n},
         subject_id=subject_id,
