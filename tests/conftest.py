@@ -136,6 +136,14 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _operator_language_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator commands speak the language LANGUAGE asks for (studymate_api.core.commands):
+    the tests' commands speak English whatever the shell running pytest says, unless a test
+    sets it."""
+    monkeypatch.delenv("LANGUAGE", raising=False)
+
+
 @pytest.fixture
 def password() -> str:
     return DEFAULT_PASSWORD
