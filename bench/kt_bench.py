@@ -18,15 +18,16 @@ outcome or anything later of its learner. Two protocols:
 - literature: the same, but items and topics are frozen after the train file.
 
 Printed per data set and view: AUC, RMSE and log loss of the production model
-(`personalization.knowledge`), of the candidate model (bench/kt_candidate.py, constants fitted
-by bench/kt_fit.py on the train files only), of the candidate with its topic rows frozen after
-the train file (as if a periodic job, not the answers, wrote them), of its three-row variant (no
-per-topic rows, constants refitted without them: kt_candidate.WITHOUT_TOPICS) and of baselines
+(`personalization.knowledge`: the candidate's three-row variant, without per-topic rows, its
+constants refitted without them: kt_candidate.WITHOUT_TOPICS), of the candidate model
+(bench/kt_candidate.py, constants fitted by bench/kt_fit.py on the train files only), of the
+candidate with its topic rows frozen after the train file (as if a periodic job, not the
+answers, wrote them) and of baselines
 (the train file's global, per-skill and per-item correct rates); each model with each group of
 its terms taken out (the other constants as fitted, not refitted), so every term shows what it
 earns on the de-duplicated view beside what it earns on the leaky one; the model of a git
 revision when `--baseline` names one; and the cost of one predict+update in the replay. The
-files have no times, so the candidate's forgetting term is neutral here
+files have no times, so the forgetting term is neutral here
 (bench/kt_forgetting_sim.py tests it on simulated learners).
 """
 
@@ -61,11 +62,6 @@ DATA_SETS = ("assist2009_pid", "assist2009", "statics")
 VIEWS = ("dedup", "raw")
 
 # Groups of terms of each model, and the constants that switch each off (the ablation rows).
-PRODUCTION_TERMS: dict[str, dict[str, float]] = {
-    "momentum (W_LEARNER_RECENT, W_RECENT)": {"W_LEARNER_RECENT": 0.0, "W_RECENT": 0.0},
-    "per-question gains (K_GAIN)": {"K_GAIN": 0.0},
-    "per-skill abilities (K_SKILL)": {"K_SKILL": 0.0},
-}
 CANDIDATE_TERMS: dict[str, dict[str, float]] = {
     "recency (W_SKILL_RECENT, W_RECENT)": {"W_SKILL_RECENT": 0.0, "W_RECENT": 0.0},
     "surprise momentum (W_SURPRISE)": {"W_SURPRISE": 0.0},
@@ -84,6 +80,8 @@ CANDIDATE_TERMS: dict[str, dict[str, float]] = {
     "per-question gains (K_GAIN)": {"K_GAIN": 0.0},
     "per-skill abilities (K_SKILL)": {"K_SKILL": 0.0},
 }
+# The production model is the candidate's three-row variant: the same terms without topic rows.
+PRODUCTION_TERMS = {group: off for group, off in CANDIDATE_TERMS.items() if "TOPIC" not in group}
 
 
 @contextmanager
@@ -247,17 +245,6 @@ def run(
     # Topic rows written by a periodic job, not by answers: frozen after the train file.
     y_read, p_read, _ = evaluate(kt_candidate, data, learn_items=True, learn_topics=False)
     rows.append(score("candidate, topics frozen after train", y_read, p_read))
-    # The variant without shared per-topic rows, its constants refitted without them.
-    with constants(kt_candidate, kt_candidate.WITHOUT_TOPICS):
-        y_three, p_three, three_cost = evaluate(kt_candidate, data, learn_items=True)
-    rows.append(
-        score(
-            "candidate, three rows (no topics, refitted)",
-            y_three,
-            p_three,
-            us_per_answer=three_cost,
-        )
-    )
     if baseline is not None:
         y_old, p_old, old_cost = evaluate(baseline, data, learn_items=True)
         rows.append(score(f"model at {revision}", y_old, p_old, us_per_answer=old_cost))

@@ -123,13 +123,18 @@ def knowledge_from_answer(event: DomainEvent) -> None:
             authored_difficulty=graded.get("difficulty", ""),
             correct=correct,
             seconds=graded.get("response_seconds"),
+            answered_at=event.occurred_at,
         )
         knowledge_update_from_answers([answer])
         return
-    knowledge_update_from_answers(_graded_answers(QUIZ_COMPLETED.payload_of(event)))
+    knowledge_update_from_answers(
+        _graded_answers(QUIZ_COMPLETED.payload_of(event), event.occurred_at)
+    )
 
 
-def _graded_answers(finished: QuizCompletedPayload) -> list[GradedAnswer]:
+def _graded_answers(
+    finished: QuizCompletedPayload, finished_at: datetime.datetime
+) -> list[GradedAnswer]:
     """The graded answers a QuizCompleted tells of, in answer order, from its payload alone,
     each with its own time (spaced review reads it as how fast the learner recalled); an event
     recorded before answers had their time gives each the attempt's mean time per answer (its
@@ -149,6 +154,8 @@ def _graded_answers(finished: QuizCompletedPayload) -> list[GradedAnswer]:
             authored_difficulty=graded["difficulty"],
             correct=graded["correct"],
             seconds=graded.get("response_seconds", mean_seconds),
+            # Minutes apart at most: the forgetting of the knowledge model counts days.
+            answered_at=finished_at,
         )
         for graded in graded_answers
     ]

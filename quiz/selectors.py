@@ -16,6 +16,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     prefetch_related_objects,
 )
 from django.utils import timezone
@@ -283,6 +284,16 @@ def answer_exists(answer_id: OuterRef) -> Exists:
     """Whether the answer `answer_id` names is still stored, as an expression: for the rows of
     another app that refer to answers by id (one query for all of them, none per row)."""
     return Exists(UserAnswer.objects.filter(pk=answer_id))
+
+
+def subject_question_ids(*, subject_id: int) -> QuerySet[Question, int]:
+    """The ids of the questions filed under the subject (a subquery where it is used)."""
+    return Question.objects.filter(quiz__subject_id=subject_id).values_list("id", flat=True)
+
+
+def question_level(question_id: OuterRef) -> Subquery:
+    """The authored difficulty of the question `question_id` names, as an expression."""
+    return Subquery(Question.objects.filter(pk=question_id).values("difficulty")[:1])
 
 
 def answer_subject_topics(*, user: User) -> list[tuple[int | None, str | None, object]]:

@@ -7,6 +7,7 @@ plain dicts (`as_dict`), so handlers work the same on API answers and on webhook
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import stripe
 import structlog
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from studymate_api.core.errors import BillingNotConfigured, ServiceUnavailable
@@ -59,6 +61,61 @@ def stripe_errors(action: str) -> Iterator[None]:
             message=error.user_message or str(error),
         )
         raise PaymentProviderUnavailable() from error
+
+
+def stripe_failure(error: BaseException) -> str | None:
+    """What Stripe said, for an operator (`manage.py billing_sync_plans`), in the active
+    language: the Stripe error that caused `error` (ours wrap theirs, see `stripe_errors`) named
+    as itself, with its HTTP status and code: a missing object, a refused key, a connection that
+    failed. None when no Stripe error is in the chain."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, stripe.StripeError):
+        cause = cause.__cause__
+    if cause is None:
+        return None
+    message = (cause.user_message or str(cause)).strip().rstrip(".")
+    status = f"HTTP {cause.http_status}" + (f", {cause.code}" if cause.code else "")
+    if cause.request_id:
+        message += f" (request {cause.request_id})"
+    values = {"status": status, "message": message}
+    if isinstance(cause, stripe.APIConnectionError):
+        return gettext("Could not connect to Stripe at %(url)s: %(reason)s") % {
+            "url": settings.STRIPE_API_BASE,
+            "reason": _network_reason(str(cause)),
+        }
+    if isinstance(cause, stripe.AuthenticationError):
+        text = gettext(
+            "Stripe refused the API key (%(status)s): %(message)s. Check STRIPE_SECRET_KEY."
+        )
+    elif isinstance(cause, stripe.PermissionError):
+        text = gettext("The API key is not allowed to do this (%(status)s): %(message)s.")
+    elif is_missing(cause):
+        text = gettext(
+            "Stripe has no such object (%(status)s): %(message)s. The stored id was made with "
+            "another Stripe account or mode (test or live key), or deleted there."
+        )
+    elif isinstance(cause, stripe.RateLimitError):
+        text = gettext("Stripe is limiting this key's request rate (%(status)s): %(message)s.")
+    elif isinstance(cause, stripe.InvalidRequestError):
+        text = gettext("Stripe rejected the request (%(status)s): %(message)s.")
+    elif cause.http_status is not None and cause.http_status >= 500:
+        text = gettext("Stripe failed with a server error (%(status)s): %(message)s.")
+    else:
+        text = gettext("Stripe answered with an error (%(status)s): %(message)s.")
+    return text % values
+
+
+def _network_reason(text: str) -> str:
+    """The cause in the SDK's long connection message: "[Errno 111] Connection refused", "Read
+    timed out.", else the network error it quotes, else the whole message."""
+    errno = re.search(r"\[Errno -?\d+\][^\"')]*", text)
+    if errno:
+        return errno.group(0).strip()
+    timeout = re.search(r"(?:Read|Connect) timed out\.?", text)
+    if timeout:
+        return timeout.group(0)
+    network = re.search(r"\(Network error: (.*)\)\s*$", text, re.DOTALL)
+    return (network.group(1) if network else text).strip()
 
 
 def as_dict(obj: stripe.StripeObject) -> dict[str, Any]:

@@ -114,6 +114,13 @@ def _keep_credit_hook() -> Iterator[None]:
 
 
 @pytest.fixture
+def local_ai_charged(settings: Any) -> None:
+    """The offline `local` provider, which answers every test's AI requests, costs credits as a
+    hosted model does (BILLING_LOCAL_PROVIDER_FREE off): for tests of charging and refunds."""
+    settings.BILLING_LOCAL_PROVIDER_FREE = False
+
+
+@pytest.fixture
 def celery_in_process() -> Iterator[None]:
     """Celery tasks run in the test's process, also when REDIS_URL configures a real broker
     (the end-to-end tests run real workers)."""
@@ -127,6 +134,14 @@ def celery_in_process() -> Iterator[None]:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 at full strength costs ~0.2 s a hash; the suite checks behaviour, not its cost."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _operator_language_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator commands speak the language LANGUAGE asks for (studymate_api.core.commands):
+    the tests' commands speak English whatever the shell running pytest says, unless a test
+    sets it."""
+    monkeypatch.delenv("LANGUAGE", raising=False)
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """Every write of the notifications domain. Other apps call `notify` from here."""
 
 from .batches import (
+    BatchPreview,
     batch_cancel,
     batch_due_ids,
+    batch_preview,
     batch_process_chunk,
     batch_start,
     batch_targets,
@@ -20,9 +22,11 @@ from .scheduled import digest_send, reminders_send, streak_risk_send
 from .sending import notify
 
 __all__ = [
+    "BatchPreview",
     "DeliveryResult",
     "batch_cancel",
     "batch_due_ids",
+    "batch_preview",
     "batch_process_chunk",
     "batch_start",
     "batch_targets",

@@ -25,9 +25,15 @@ from study.selectors import learner_ids_studied_since, subject_learners
 from subscription.selectors.plans import subscriber_ids_on_plan
 
 from ..models import BatchStatus, DeliveryStatus, NotificationBatch, Segment
-from ..rendering import TemplateMissing
-from .recipients import recipient_for
-from .sending import enqueue_deliveries, notify_many, pending_schedule
+from ..rendering import Rendered, TemplateMissing
+from .recipients import Recipient, recipient_for
+from .sending import (
+    channels_planned,
+    enqueue_deliveries,
+    notification_render,
+    notify_many,
+    pending_schedule,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -56,15 +62,17 @@ def batch_targets(batch: NotificationBatch) -> QuerySet[User]:
     return users.distinct().order_by("pk")
 
 
-def batch_start(*, batch_id: int) -> int | None:
+def batch_start(*, batch_id: int, early: bool = False) -> int | None:
     """Scheduled and due → running, with `targeted` counted. Returns the cursor to process from,
-    or None when the batch was not startable (already started, cancelled, not yet due)."""
+    or None when the batch was not startable (already started, cancelled, not yet due).
+    `early`: start it even before its scheduled time (an operator's "send now")."""
+    startable = NotificationBatch.objects.select_for_update().filter(
+        pk=batch_id, status=BatchStatus.SCHEDULED
+    )
+    if not early:
+        startable = startable.filter(scheduled_at__lte=timezone.now())
     with transaction.atomic():
-        batch = (
-            NotificationBatch.objects.select_for_update()
-            .filter(pk=batch_id, status=BatchStatus.SCHEDULED, scheduled_at__lte=timezone.now())
-            .first()
-        )
+        batch = startable.first()
         if batch is None:
             return None
         batch.targeted = batch_targets(batch).count()
@@ -72,6 +80,34 @@ def batch_start(*, batch_id: int) -> int | None:
         batch.started_at = timezone.now()
         batch.save(update_fields=["targeted", "status", "started_at"])
     return batch.cursor
+
+
+@dataclass(frozen=True)
+class BatchPreview:
+    """What sending a batch would do (`batch_preview`)."""
+
+    targeted: int
+    sample: list[Recipient]  # the first learners it targets, in id order
+    channels: list[tuple[str, str | None]]  # each with why it cannot send, or None
+    rendered: Rendered | None  # the message for sample[0], in their language; None: no one
+
+
+def batch_preview(batch: NotificationBatch, *, sample_size: int = 5) -> BatchPreview:
+    """The batch's targets now, a sample of them and the message the first one would get,
+    rendered as sending renders it: reads only, sends and stores nothing. Raises
+    TemplateMissing when the kind has no template in their language nor in English."""
+    targets = batch_targets(batch)
+    users = targets.select_related("profile", "notification_preference")[:sample_size]
+    sample = [recipient_for(user) for user in users]
+    rendered = (
+        notification_render(sample[0], kind=batch.kind, context=batch.context) if sample else None
+    )
+    return BatchPreview(
+        targeted=targets.count(),
+        sample=sample,
+        channels=channels_planned(batch.kind, batch.channels or None),
+        rendered=rendered,
+    )
 
 
 def batch_due_ids() -> list[int]:

@@ -65,7 +65,7 @@ def notify_recipient(
     dedup_key: str | None = None,
 ) -> tuple[Notification, bool]:
     """`notify` for a recipient already loaded; says whether a notification was created."""
-    rendered = render(template_for(kind, recipient.language), _full_context(recipient, context))
+    rendered = notification_render(recipient, kind=kind, context=context)
     # No savepoint: nothing here fails at the database (a duplicate key inserts nothing), so
     # inside the caller's transaction (the outbox's) this adds no statement of its own.
     with transaction.atomic(savepoint=False):
@@ -151,6 +151,18 @@ def notify_many(
         for delivery in _plan(notification, r, words, channels, now)
     ]
     return notifications, DeliveryAttempt.objects.bulk_create(deliveries)
+
+
+def notification_render(recipient: Recipient, *, kind: str, context: Mapping[str, Any]) -> Rendered:
+    """The words `notify` gives this learner for the kind: their language's template, else
+    English, with their name in the context. Raises TemplateMissing."""
+    return render(template_for(kind, recipient.language), _full_context(recipient, context))
+
+
+def channels_planned(kind: str, channels: Sequence[str] | None) -> list[tuple[str, str | None]]:
+    """The channels a notification of the kind goes out on (`channels`, else the kind's), each
+    with why it cannot send at all (not configured), or None."""
+    return [(channel, _unavailable(channel)) for channel in _channels(kind, channels)]
 
 
 def _full_context(recipient: Recipient, context: Mapping[str, Any]) -> dict[str, Any]:

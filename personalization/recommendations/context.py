@@ -50,17 +50,9 @@ class LearnerContext:
 
 def learner_context(user: User) -> LearnerContext:
     abilities: dict[int | None, knowledge.Learner] = {
-        subject_id: knowledge.Learner(ability, n, recent, last)
-        for subject_id, ability, n, recent, last in LearnerAbility.objects.filter(
-            user=user
-        ).values_list("subject_id", "ability", "n", "recent", "last")
+        row.subject_id: row.state() for row in LearnerAbility.objects.filter(user=user)
     }
-    skills = {
-        skill: knowledge.SkillState(ability, n, recent)
-        for skill, ability, n, recent in LearnerSkillState.objects.filter(user=user).values_list(
-            "skill", "ability", "n_observations", "recent"
-        )
-    }
+    skills = {row.skill: row.state() for row in LearnerSkillState.objects.filter(user=user)}
     minutes = dict(progress_list(user=user).values_list("subject_id", "total_study_minutes"))
     summarized = set(summary_list(user=user).values_list("subject_id", flat=True))
     answered = {pk for pk in abilities if pk is not None}

@@ -63,7 +63,7 @@ def _strengths(ctx: LearnerContext) -> dict[int, _Strength]:
     for key, learner in ctx.abilities.items():
         if key is None or learner.n < MIN_EVIDENCE:
             continue
-        p = knowledge.predict(learner, [], knowledge.Item(0.0))
+        p = knowledge.predict(learner, [], knowledge.new_item())
         if p >= STRONG_FROM:
             strengths[key] = _Strength(p, p)
         else:  # the answers say the learner does not do well there, whatever the time spent

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db.models import Q
+from django.utils import timezone
 
 from quiz.services import Candidate
 
 from .. import knowledge
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState
+from ..models.knowledge import knowledge_day
 from .knowledge import TARGET_BAND, answer_skills
 
 
@@ -20,16 +22,17 @@ def predict_success(user_id: int, candidates: Sequence[Candidate]) -> list[float
     skills_of = [answer_skills(list(c.topics), c.subject_name) for c in candidates]
     names = {skill for skills in skills_of for skill in skills}
     states = {
-        row.skill: knowledge.SkillState(row.ability, row.n_observations, row.recent)
+        row.skill: row.state()
         for row in LearnerSkillState.objects.filter(user_id=user_id, skill__in=names)
     }
     items = _items([c.question_id for c in candidates])
+    now = knowledge_day(timezone.now())
     return [
         knowledge.predict(
             learners.get(candidate.subject_id, knowledge.Learner()),
             [states.get(skill, knowledge.SkillState()) for skill in skills],
-            items.get(candidate.question_id)
-            or knowledge.Item(knowledge.AUTHORED_DIFFICULTY.get(candidate.difficulty, 0.0)),
+            items.get(candidate.question_id) or knowledge.new_item(candidate.difficulty),
+            now,
         )
         for candidate, skills in zip(candidates, skills_of, strict=True)
     ]
@@ -43,18 +46,14 @@ def _learners(user_id: int, subject_ids: set[int | None]) -> dict[int | None, kn
     if not ids and None not in subject_ids:
         return {}
     return {
-        row.subject_id: knowledge.Learner(row.ability, row.n, row.recent, row.last)
+        row.subject_id: row.state()
         for row in LearnerAbility.objects.filter(wanted, user_id=user_id)
     }
 
 
 def _items(question_ids: list[int]) -> dict[int, knowledge.Item]:
-    items = {}
-    for row in ItemDifficulty.objects.filter(question_id__in=question_ids):
-        gains = [float(g) for g in row.gains][: knowledge.N_GAINS]
-        gains += [0.0] * (knowledge.N_GAINS - len(gains))
-        items[row.question_id] = knowledge.Item(row.difficulty, row.n, gains)
-    return items
+    rows = ItemDifficulty.objects.filter(question_id__in=question_ids)
+    return {row.question_id: row.state() for row in rows}
 
 
 class LearnerModelPredictor:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quiz.selectors import answer_graded_get, question_topics
+from django.db.models import OuterRef
+from django.utils import timezone
+
+from quiz.selectors import (
+    answer_graded_get,
+    question_level,
+    question_topics,
+    subject_question_ids,
+)
 
 from .. import knowledge
-from ..models import LearnerAbility, LearnerSkillState
+from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState
+from ..models.knowledge import knowledge_day
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -30,6 +40,9 @@ class GradedAnswer:
     correct: bool
     # How long the learner took to answer, when known (spaced review rates a fast answer easy).
     seconds: float | None = None
+    # When it was answered (the knowledge model's forgetting counts the days between a skill's
+    # answers); None: now.
+    answered_at: datetime.datetime | None = None
 
 
 def answer_skills(topics: object, subject_name: str | None) -> tuple[str, ...]:
@@ -57,6 +70,8 @@ def _graded(answer: UserAnswer) -> GradedAnswer:
         skills=answer_skills(question.topics, subject.name if subject else None),
         authored_difficulty=question.difficulty,
         correct=bool(answer.is_correct),
+        seconds=answer.response_seconds,
+        answered_at=answer.created_at,
     )
 
 
@@ -89,19 +104,64 @@ class AdaptiveDifficulty:
 
 
 def adaptive_difficulty_get(*, user: User, subject: Subject) -> AdaptiveDifficulty:
-    """The authored difficulty level whose predicted success is inside the target band."""
+    """The authored difficulty level whose predicted success is inside the target band:
+    predicted on the subject's questions of that level as the answers calibrated them (the
+    most answered LEVEL_SAMPLE of the subject; a level nobody answered yet: its authored
+    start). The learned difficulties are what makes the prediction fit the learner's practice
+    counts, which raise every logit: an authored level alone would overrate the learner."""
     row, states = learner_subject_state(user=user, subject=subject)
-    learner = knowledge.Learner()
-    if row is not None:
-        learner = knowledge.Learner(row.ability, row.n, row.recent, row.last)
-    skills = [knowledge.SkillState(s.ability, s.n_observations, s.recent) for s in states]
-    levels = [knowledge.Item(knowledge.AUTHORED_DIFFICULTY[d]) for d in DIFFICULTY_LEVELS]
-    index = knowledge.success_band_pick(learner, skills, levels, TARGET_BAND)
+    learner = knowledge.Learner() if row is None else row.state()
+    skills = [state.state() for state in states]
+    now = knowledge_day(timezone.now())
+    by_level = _calibrated_levels(subject)
+    predicted = [
+        _mean_success(learner, skills, by_level.get(level) or [knowledge.new_item(level)], now)
+        for level in DIFFICULTY_LEVELS
+    ]
+    low, high = TARGET_BAND
+    middle = (low + high) / 2
+    index = min(
+        range(len(predicted)),
+        key=lambda i: (
+            max(low - predicted[i], predicted[i] - high, 0.0),
+            abs(predicted[i] - middle),
+        ),
+    )
     return AdaptiveDifficulty(
         subject=subject,
         recommended_difficulty=DIFFICULTY_LEVELS[index],
-        ability=knowledge.ability_logit(learner, skills),
+        ability=knowledge.ability_logit(learner, skills, now),
         confidence=knowledge.confidence(learner.n),
-        predicted_success_rate=knowledge.predict(learner, skills, levels[index]),
+        predicted_success_rate=predicted[index],
         target_success_rate=TARGET_BAND,
     )
+
+
+# How many of a subject's answered questions calibrate its levels (the most answered first):
+# enough to average out single questions, bounded whatever the subject's size.
+LEVEL_SAMPLE = 300
+
+
+def _calibrated_levels(subject: Subject) -> dict[str, list[knowledge.Item]]:
+    """The subject's answered questions by authored level, as the model learned them. One
+    query."""
+    rows = (
+        ItemDifficulty.objects.filter(
+            n__gt=0, question_id__in=subject_question_ids(subject_id=subject.pk)
+        )
+        .annotate(level=question_level(OuterRef("question_id")))
+        .order_by("-n", "question_id")[:LEVEL_SAMPLE]
+    )
+    by_level: dict[str, list[knowledge.Item]] = {}
+    for item in rows:
+        by_level.setdefault(item.level, []).append(item.state())
+    return by_level
+
+
+def _mean_success(
+    learner: knowledge.Learner,
+    skills: list[knowledge.SkillState],
+    items: list[knowledge.Item],
+    now: float | None,
+) -> float:
+    return sum(knowledge.predict(learner, skills, item, now) for item in items) / len(items)

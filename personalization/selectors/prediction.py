@@ -23,11 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from quiz.selectors import access_quiz
 from study.selectors import goal_active_list
 
 from .. import knowledge
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState
+from ..models.knowledge import knowledge_day
 from .knowledge import answer_skills
 
 if TYPE_CHECKING:
@@ -37,21 +40,16 @@ if TYPE_CHECKING:
 
 
 def learner_state(row: LearnerAbility | None) -> knowledge.Learner:
-    if row is None:
-        return knowledge.Learner()
-    return knowledge.Learner(row.ability, row.n, row.recent, row.last)
+    return knowledge.Learner() if row is None else row.state()
 
 
 def item_state(question: Question, row: ItemDifficulty | None) -> knowledge.Item:
-    if row is None:
-        return knowledge.Item(knowledge.AUTHORED_DIFFICULTY.get(question.difficulty, 0.0))
-    gains = [float(g) for g in row.gains][: knowledge.N_GAINS]
-    return knowledge.Item(row.difficulty, row.n, gains + [0.0] * (knowledge.N_GAINS - len(gains)))
+    return knowledge.new_item(question.difficulty) if row is None else row.state()
 
 
 def _skill_states(user: User, skills: Iterable[str]) -> dict[str, knowledge.SkillState]:
     rows = LearnerSkillState.objects.filter(user=user, skill__in=set(skills))
-    return {r.skill: knowledge.SkillState(r.ability, r.n_observations, r.recent) for r in rows}
+    return {row.skill: row.state() for row in rows}
 
 
 def _subject_ability(user: User, subject_id: int | None) -> LearnerAbility | None:
@@ -90,6 +88,7 @@ def quiz_prediction(*, user: User, quiz_id: int) -> QuizPrediction:
     states = _skill_states(user, (s for listed in skills.values() for s in listed))
     items = ItemDifficulty.objects.in_bulk([q.pk for q in questions], field_name="question_id")
     learner = learner_state(_subject_ability(user, quiz.subject_id))
+    now = knowledge_day(timezone.now())
     rows = [
         QuestionPrediction(
             question_id=q.pk,
@@ -98,6 +97,7 @@ def quiz_prediction(*, user: User, quiz_id: int) -> QuizPrediction:
                 learner,
                 [states[s] for s in skills[q.pk] if s in states],
                 item_state(q, items.get(q.pk)),
+                now,
             ),
         )
         for q in questions
@@ -164,9 +164,7 @@ def mastery_of(abilities: list[LearnerAbility], subject_id: int | None) -> float
     answers = sum(a.n for a in rows)
     if not answers:
         return None
-    return (
-        sum(a.n * knowledge.predict(learner_state(a), [], knowledge.Item()) for a in rows) / answers
-    )
+    return sum(a.n * knowledge.predict(a.state(), [], knowledge.new_item()) for a in rows) / answers
 
 
 def _goal_readiness(

@@ -22,6 +22,7 @@ from study.selectors import current_streak, local_date, progress_list, user_time
 from .. import knowledge, learning_style
 from ..caching import LAYOUT, personalization_user_tag, profile_cache
 from ..models import LearnerAbility, LearnerProfile, LearnerSkillState
+from ..models.knowledge import knowledge_day
 from ..services.profile import SECONDS_PER_DAY, profile_evidence
 from .prediction import goal_readiness_list, learner_state
 
@@ -131,9 +132,9 @@ def topic_masteries(*, user: User, limit: int | None = None) -> list[TopicMaster
     base = _baseline(abilities)
     states = LearnerSkillState.objects.filter(user=user).order_by("-n_observations", "skill")
     rows = []
+    now = knowledge_day(timezone.now())
     for state in states[:limit] if limit else states:
-        skill = knowledge.SkillState(state.ability, state.n_observations, state.recent)
-        mastery = knowledge.topic_success(knowledge.Learner(base), skill)
+        mastery = knowledge.topic_success(knowledge.Learner(base), state.state(), now)
         rows.append(
             TopicMastery(
                 topic=state.skill,
@@ -250,7 +251,7 @@ def _risk_reason(level: str, days: int) -> str:
 
 def _subject_knowledge(user: User) -> list[dict[str, Any]]:
     rows = LearnerAbility.objects.filter(user=user, subject__isnull=False).select_related("subject")
-    medium = knowledge.Item(knowledge.AUTHORED_DIFFICULTY["medium"])
+    medium = knowledge.new_item("medium")
     return [
         {
             "subject": {"id": row.subject_id, "name": row.subject.name if row.subject else ""},

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 WORKLOAD_DAYS = 30
 CLOZE_BLANK = "_____"
 _WORD = re.compile(r"\w{2,}")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 STATE_NAMES = {
     ReviewState.LEARNING: "learning",
@@ -84,6 +85,13 @@ def review_card_locked(*, user: User, card_id: int) -> ReviewCard:
     if card is None:
         raise NotFound(_("Review card not found."))
     return card
+
+
+def review_concepts_carded(*, user_id: int, subject_id: int) -> list[tuple[str, int | None]]:
+    """The concepts the learner has cards for in the subject, with the summary each card came
+    from, suspended ones included (a card set aside is not one to be given again): one query."""
+    cards = ReviewCard.objects.filter(user_id=user_id, subject_id=subject_id)
+    return list(cards.filter(kind=ReviewKind.CONCEPT).values_list("concept", "summary_id"))
 
 
 def review_cards_for_answers(answers: Sequence[GradedAnswer]) -> list[ReviewCard]:
@@ -259,14 +267,30 @@ def review_card_row(card: ReviewCard, *, reviewed: bool = False, reveal: bool = 
     }
 
 
+def concept_pattern(concept: str) -> re.Pattern[str]:
+    """A mention of the concept in a sentence: any case, any spacing between its words, and
+    inside Korean any spacing between its syllables, since Korean compounds are written with or
+    without spaces (세포 호흡, 세포호흡; 캘빈회로, 캘빈 회로)."""
+    pattern = ""
+    previous = ""
+    for char in " ".join(concept.split()):
+        if char == " ":
+            pattern += r"\s*"
+        else:
+            if _HANGUL.match(previous) and _HANGUL.match(char):
+                pattern += r"\s*"
+            pattern += re.escape(char)
+        previous = char
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def _cloze(concept: str, sentence: str) -> dict[str, str] | None:
-    """The sentence with every mention of the concept blanked (any case), and the concept's
-    hint: each word's first letter, the rest one underscore a letter ("Calvin cycle" ->
-    "C_____ c____"). None when the sentence says nothing beyond the concept."""
-    if not concept or not sentence:
+    """The sentence with every mention of the concept blanked (`concept_pattern`), and the
+    concept's hint: each word's first letter, the rest one underscore a letter ("Calvin cycle"
+    -> "C_____ c____"). None when the sentence says nothing beyond the concept."""
+    if not concept.strip() or not sentence:
         return None
-    pattern = re.compile(re.escape(concept), re.IGNORECASE)
-    blanked = pattern.sub(CLOZE_BLANK, sentence)
+    blanked = concept_pattern(concept).sub(CLOZE_BLANK, sentence)
     if blanked == sentence or not _WORD.search(blanked.replace(CLOZE_BLANK, " ")):
         return None
     hint = " ".join(word[0] + "_" * (len(word) - 1) for word in concept.split())

@@ -12,11 +12,20 @@ from django.utils import timezone
 from .. import knowledge
 from ..caching import personalization_invalidate_on_commit
 from ..models import ItemDifficulty, LearnerAbility, LearnerSkillState, ProcessedAnswer
+from ..models.knowledge import knowledge_day
 from ..selectors.knowledge import GradedAnswer, graded_answer_get
 from .reviews import review_cards_from_answers
 
-_ABILITY_FIELDS = ["ability", "n", "recent", "last", "updated_at"]
-_SKILL_FIELDS = ["ability", "n_observations", "recent", "updated_at"]
+_ABILITY_FIELDS = ["ability", "n", "recent", "last", "surprise", "wins", "fails", "updated_at"]
+_SKILL_FIELDS = [
+    "ability",
+    "n_observations",
+    "recent",
+    "wins",
+    "fails",
+    "last_practiced_at",
+    "updated_at",
+]
 _ITEM_FIELDS = ["difficulty", "n", "gains", "updated_at"]
 
 M = TypeVar("M", bound=models.Model)
@@ -115,12 +124,9 @@ def _apply(answers: Sequence[GradedAnswer]) -> None:
             )
             states[(answer.user_id, skill)] = touched_states[(answer.user_id, skill)] = row
             rows.append(row)
-        start = knowledge.AUTHORED_DIFFICULTY.get(answer.authored_difficulty, 0.0)
-        item_row = items.get(answer.question_id) or ItemDifficulty(
-            question_id=answer.question_id, difficulty=start
-        )
+        item_row = items.get(answer.question_id) or _new_item_row(answer)
         items[answer.question_id] = touched_items[answer.question_id] = item_row
-        _update(ability, rows, item_row, answer.correct)
+        _update(ability, rows, item_row, answer)
     for overall in touched_abilities.values():
         if overall.subject_id is not None:
             continue
@@ -139,24 +145,25 @@ def _apply(answers: Sequence[GradedAnswer]) -> None:
     _upsert(ItemDifficulty, touched_items.values(), ["question"], _ITEM_FIELDS)
 
 
+def _new_item_row(answer: GradedAnswer) -> ItemDifficulty:
+    """A question nobody answered yet: its difficulty starts at the authored level."""
+    start = knowledge.new_item(answer.authored_difficulty)
+    return ItemDifficulty(question_id=answer.question_id, difficulty=start.difficulty)
+
+
 def _update(
     ability: LearnerAbility,
     states: list[LearnerSkillState],
     item_row: ItemDifficulty,
-    correct: bool,
+    answer: GradedAnswer,
 ) -> None:
-    learner = knowledge.Learner(ability.ability, ability.n, ability.recent, ability.last)
-    skills = [knowledge.SkillState(s.ability, s.n_observations, s.recent) for s in states]
-    gains = [float(g) for g in item_row.gains or []][: knowledge.N_GAINS]
-    item = knowledge.Item(
-        item_row.difficulty, item_row.n, gains + [0.0] * (knowledge.N_GAINS - len(gains))
-    )
-    knowledge.update(learner, skills, item, correct)
-    ability.ability, ability.n = learner.ability, learner.n
-    ability.recent, ability.last = learner.recent, learner.last
+    learner, skills, item = ability.state(), [row.state() for row in states], item_row.state()
+    now = knowledge_day(answer.answered_at or timezone.now())
+    knowledge.update(learner, skills, item, answer.correct, now=now)
+    ability.keep(learner)
     for row, skill in zip(states, skills, strict=True):
-        row.ability, row.n_observations, row.recent = skill.ability, skill.n, skill.recent
-    item_row.difficulty, item_row.n, item_row.gains = item.difficulty, item.n, item.gains
+        row.keep(skill)
+    item_row.keep(item)
 
 
 def _upsert(model: type[M], rows: Iterable[M], unique: list[str], fields: list[str]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import fsrs
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from study.selectors import study_settings_preferences, summary_key_concepts
 from studymate_api.core.errors import Conflict
+from studymate_api.core.text_matching import comparison_key
 
 from .. import memory
 from ..caching import personalization_invalidate_on_commit
@@ -36,8 +38,10 @@ from ..models import (
 )
 from ..selectors.knowledge import GradedAnswer
 from ..selectors.reviews import (
+    concept_pattern,
     review_card_locked,
     review_cards_for_answers,
+    review_concepts_carded,
     review_histories,
     review_parameters_of,
 )
@@ -58,8 +62,10 @@ RATINGS = {
 # slower is "good"; a wrong answer is "again". ("hard" stays the learner's own rating.)
 EASY_SHARE_OF_EXPECTED = 0.5
 EASY_WITHIN_SECONDS = 10.0
-# A summary yields at most this many concept cards: the key ones, not every noun.
-MAX_CONCEPTS_PER_SUMMARY = 10
+# A summary that is not a key-concept list is mined for this many concepts per card of the cap
+# (REVIEW_MAX_CARDS_PER_SUMMARY): the ones past the cap replace concepts the learner has cards
+# for, and a card never comes from further down the ranking than that (where terms are noise).
+MINED_PER_CARD = 2
 CONTEXT_CHARS = 500
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\n+")
 _WORD = re.compile(r"\w{2,}")
@@ -285,39 +291,64 @@ def _keys(answer: GradedAnswer) -> list[str]:
 
 
 def review_cards_from_summary(*, summary_id: int, completed: SummaryPayload | None = None) -> int:
-    """A card for each key concept of a completed summary, as study lists them (no AI call of
-    ours; `completed`, its SummaryCompleted payload, spares reading the summary). Returns how
-    many cards were created; a repeat creates none. One INSERT: the unique constraint turns a
-    card the learner has into nothing.
+    """Cards for the most important key concepts of a completed summary, as study lists them
+    (most important first; no AI call of ours; `completed`, its SummaryCompleted payload, spares
+    reading the summary). At most REVIEW_MAX_CARDS_PER_SUMMARY new cards: a concept the learner
+    already has a card for in the subject, however it is spelled (`_same_concept_key`), is
+    skipped and leaves its place to the next one. Returns how many cards were created; a repeat
+    creates none.
+
+    Queries: the summary unless `completed` carries it, the learner's concepts in the subject,
+    one INSERT (the unique constraint turns a card created meanwhile into nothing).
 
     Each card keeps the sentence that mentions its concept (the summary's, else its source's):
-    the card shows it with the concept blanked. A key-concepts summary is a bare list, so its
-    source is read (one query) to find the sentences there."""
+    the front shows it with the concept blanked, the back the concept and the sentence whole. A
+    key-concepts summary is a bare list, so its source is read to find the sentences there."""
     if completed is not None and completed["summary_type"] == "key_concepts":
         completed = None
-    summary = summary_key_concepts(summary_id=summary_id, completed=completed)
+    cap: int = settings.REVIEW_MAX_CARDS_PER_SUMMARY
+    summary = summary_key_concepts(
+        summary_id=summary_id, completed=completed, mined=MINED_PER_CARD * cap
+    )
     if summary is None:
         return 0
+    carded = review_concepts_carded(user_id=summary.user_id, subject_id=summary.subject_id)
+    # The cap counts this summary's cards: a redelivered event finds its slots taken.
+    room = cap - sum(1 for _concept, source in carded if source == summary.summary_id)
+    seen = {_same_concept_key(concept) for concept, _source in carded}
     now = timezone.now()
-    cards = {}
-    for concept in summary.concepts[:MAX_CONCEPTS_PER_SUMMARY]:
+    cards: list[ReviewCard] = []
+    for concept in summary.concepts:
+        if len(cards) >= room:
+            break
         text = concept.strip()[:200]
-        key = text.casefold()
-        if key and key not in cards:
-            cards[key] = ReviewCard(
+        same = _same_concept_key(text)
+        if not text or same in seen:
+            continue
+        seen.add(same)  # a near-duplicate later in the list is the same concept
+        cards.append(
+            ReviewCard(
                 user_id=summary.user_id,
                 kind=ReviewKind.CONCEPT,
                 summary_id=summary.summary_id,
                 subject_id=summary.subject_id,
                 concept=text,
-                concept_key=key,
+                concept_key=text.casefold(),
                 context=_context(text, summary.text, summary.source),
                 due=now,
             )
-    created = len(_insert_new(list(cards.values()), returning=("id",)))
+        )
+    created = len(_insert_new(cards, returning=("id",)))
     if created:
         personalization_invalidate_on_commit(summary.user_id)
     return created
+
+
+def _same_concept_key(concept: str) -> str:
+    """What two spellings of one concept share: the text matching's comparison form (spacing
+    ignored inside Korean, English case-folded and Snowball-stemmed: "세포 호흡" is "세포호흡",
+    "Chloroplasts" is "chloroplast"); the case-folded text when that form is empty."""
+    return comparison_key(concept).strip() or concept.strip().casefold()
 
 
 def _insert_new(cards: list[ReviewCard], *, returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -349,16 +380,17 @@ def _insert_new(cards: list[ReviewCard], *, returning: tuple[str, ...]) -> list[
 def _context(concept: str, *texts: str) -> str:
     """The first sentence of the summary (else of the source) that says something about the
     concept (more than the concept itself, as a key-concepts list line does); failing that, the
-    first that mentions it at all."""
-    key = concept.casefold()
+    first that mentions it at all. A mention is the card's (`concept_pattern`): the front blanks
+    what was found here."""
+    pattern = concept_pattern(concept)
     mentions = [
         sentence.strip()
         for text in texts
         for sentence in _SENTENCE_END.split(text)
-        if key in sentence.casefold()
+        if pattern.search(sentence)
     ]
     for sentence in mentions:
-        if _WORD.search(sentence.casefold().replace(key, " ")):
+        if _WORD.search(pattern.sub(" ", sentence)):
             return sentence[:CONTEXT_CHARS]
     return mentions[0][:CONTEXT_CHARS] if mentions else ""
 

@@ -148,13 +148,18 @@ class SummaryConcepts:
 
 
 def summary_key_concepts(
-    *, summary_id: int, completed: SummaryPayload | None = None
+    *, summary_id: int, completed: SummaryPayload | None = None, mined: int = MINED_CONCEPTS
 ) -> SummaryConcepts | None:
     """For the learner's own after-commit hooks (no request user): None unless completed.
 
     `completed`: the payload of the summary's SummaryCompleted event, whose text saves reading
     the summary again; only a summary with an empty text (its concepts then come from its
-    source, which no event carries) is read all the same."""
+    source, which no event carries) is read all the same. `mined`: how many concepts to mine
+    from a summary that is not a key-concept list (a caller that will skip some asks for more).
+
+    Either way the concepts come most important first: a key-concept list in the order the
+    provider wrote it (the task asks for "most important first", and the offline provider lists
+    them by score), mined ones by the offline analysis's score."""
     subject_id = completed["subject_id"] if completed is not None else None
     if completed is not None and subject_id is not None and completed["summary"].strip():
         carried = StudySummary(
@@ -165,18 +170,18 @@ def summary_key_concepts(
             summary_type=completed["summary_type"],
             summary=completed["summary"],
         )
-        return _concepts(carried, source="")
+        return _concepts(carried, source="", mined=mined)
     summary = StudySummary.objects.filter(pk=summary_id, status=SummaryStatus.COMPLETED).first()
     if summary is None:
         return None
-    return _concepts(summary, source=summary.content)
+    return _concepts(summary, source=summary.content, mined=mined)
 
 
-def _concepts(summary: StudySummary, *, source: str) -> SummaryConcepts:
+def _concepts(summary: StudySummary, *, source: str, mined: int) -> SummaryConcepts:
     if summary.summary_type == SummaryType.KEY_CONCEPTS:
         listed = tuple(line.strip() for line in summary.summary.splitlines() if line.strip())
     else:
-        listed = tuple(key_concepts(summary.summary or source, limit=MINED_CONCEPTS))
+        listed = tuple(key_concepts(summary.summary or source, limit=mined))
     return SummaryConcepts(
         summary_id=summary.pk,
         user_id=summary.user_id,

@@ -21,6 +21,7 @@ a separate user message. Routing, retries, the circuit breaker, limits, accounti
 hook are described in `gateway`; settings in studymate_api/settings/ai.py.
 """
 
+from .config import LOCAL as LOCAL_PROVIDER
 from .config import PROVIDERS as PROVIDER_NAMES
 from .contracts import (
     AIResult,
@@ -36,7 +37,7 @@ from .contracts import (
     TextInput,
     UsageSummary,
 )
-from .credits import CreditHook, Settle, credits_port
+from .credits import CreditHook, CreditRequest, Settle, credits_port
 from .errors import (
     GENERATION_ERRORS,
     AIError,
@@ -51,6 +52,7 @@ from .schemas import ConceptList, CriterionScore, EssayGrade, GeneratedQuestion,
 
 __all__ = [
     "GENERATION_ERRORS",
+    "LOCAL_PROVIDER",
     "PROVIDER_NAMES",
     "AIError",
     "AIOutputInvalid",
@@ -62,6 +64,7 @@ __all__ = [
     "ChatInput",
     "ConceptList",
     "CreditHook",
+    "CreditRequest",
     "CriterionScore",
     "Difficulty",
     "EssayGrade",

@@ -35,7 +35,7 @@ from .calls import AICall
 from .catalog import task_spec
 from .config import LOCAL, gateway_config
 from .contracts import AIResult, AITask, Completion, GenerateOptions, PromptParts, input_size
-from .credits import Settle, reserve_credits
+from .credits import CreditRequest, Settle, request_fingerprint, reserve_credits
 from .errors import (
     AIError,
     AIOutputInvalid,
@@ -143,8 +143,15 @@ def _open(
 def _reserve(call: AICall) -> Settle | None:
     first = get_provider(call.route[0])
     estimate = cost_usd(first.model, approx_prompt_tokens(call.request), call.spec.max_tokens)
+    request = CreditRequest(
+        user=call.user,
+        task=call.task,
+        estimated_cost_usd=estimate,
+        providers=tuple(call.route),
+        fingerprint=request_fingerprint(call.user, call.task, call.parts, call.route[0]),
+    )
     try:
-        return reserve_credits(call.user, call.task, estimate)
+        return reserve_credits(request)
     except InsufficientCredits:
         call.reject("insufficient credits")
         raise

@@ -74,6 +74,12 @@ if not (len(BILLING_FREE_PLAN_CURRENCY) == 3 and BILLING_FREE_PLAN_CURRENCY.isal
 # Off: the AI gateway's requests are free (the credit hook is not installed).
 BILLING_CREDITS_ENABLED = read_bool("BILLING_CREDITS_ENABLED", default=True)
 
+# On: what only the offline `local` provider can answer (no hosted provider's key, or the
+# learner chose it) is free, and a request a hosted provider failed that `local` answered is
+# given back, so a demo or self-hosted install never runs out of credits. Off: local answers
+# cost what the task costs, as a hosted model's do.
+BILLING_LOCAL_PROVIDER_FREE = read_bool("BILLING_LOCAL_PROVIDER_FREE", default=True)
+
 # Credits one AI request costs, by gateway task family; 0 makes it free.
 BILLING_AI_CREDIT_COSTS: dict[str, int] = {
     "summary": read_int("BILLING_CREDITS_SUMMARY", default=1),

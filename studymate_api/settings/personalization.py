@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .environment import read_int
 
 # Claims that an answer or activity was applied to the learner model guard against a redelivery
@@ -12,6 +14,15 @@ from .environment import read_int
 PERSONALIZATION_CLAIMS_RETENTION_DAYS = read_int(
     "PERSONALIZATION_CLAIMS_RETENTION_DAYS", default=30, minimum=2
 )
+
+# A summary makes at most this many new concept cards: its most important concepts the learner
+# has no card for yet in the subject. Every card is a review a day for weeks, so a summary's 8
+# key ideas rather than every term it mentions; at most 50 (more is a glossary, not a review).
+REVIEW_MAX_CARDS_PER_SUMMARY = read_int("REVIEW_MAX_CARDS_PER_SUMMARY", default=8, minimum=1)
+if REVIEW_MAX_CARDS_PER_SUMMARY > 50:
+    raise ImproperlyConfigured(
+        f"REVIEW_MAX_CARDS_PER_SUMMARY: must be at most 50, got {REVIEW_MAX_CARDS_PER_SUMMARY}"
+    )
 
 PERSONALIZATION_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Learners whose review log has grown enough get their FSRS parameters (re)fitted.

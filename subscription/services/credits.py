@@ -7,7 +7,9 @@ below zero raises `InsufficientCredits` instead (the database's check constraint
 guard). On SQLite, whose transactions take the write lock up front, the same holds.
 
 Idempotency. Each change has a unique `idempotency_key`: the same key applies once, and a
-repeat returns the entry that was written the first time.
+repeat returns the entry that was written the first time. An AI request is charged once per
+identity instead (`credits_charge_once`): the same request again within a window finds the
+charge that stands and takes nothing.
 
 Cost. A change is one transaction of three statements besides BEGIN and COMMIT: the lock (an
 upsert, which also creates the learner's balance row), one read after it (the balance, whether
@@ -28,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +66,43 @@ def credits_charge(
         entry = ledger.append(-amount, reason, idempotency_key, reference)
         ledger.save()
     return entry
+
+
+def credits_charge_once(
+    *,
+    user: User,
+    amount: int,
+    reason: str,
+    request_key: str,
+    within: datetime.timedelta,
+    reference: str = "",
+) -> tuple[str, bool]:
+    """Takes `amount` credits for a request, unless the same request (`request_key`) was
+    charged within `within` and that charge was not refunded: then nothing is taken. Returns
+    the key of the charge that stands for the request and whether it is new (a refund of a new
+    charge gives back only this request's). Raises `InsufficientCredits` like `credits_charge`.
+
+    The charge's key is `request_key` plus a fresh suffix, so a refunded charge does not block
+    the next one; the earlier charge is found in the read under the lock, with no query of its
+    own, and under the lock two identical requests at once are charged once."""
+    if amount <= 0:
+        raise ValueError("a charge takes a positive amount")
+    now = timezone.now()
+    key = f"{request_key}:{uuid.uuid4()}"
+    with transaction.atomic():
+        # The new charge's key is fresh: only the allowance's needs looking up.
+        ledger = _locked(
+            user.pk,
+            free_allowance_key(user.pk, now),
+            plan=True,
+            repeat_of=(f"{request_key}:", now - within),
+        )
+        if ledger.repeat_of is not None:
+            return ledger.repeat_of, False
+        _grant_free_allowance_locked(ledger, user, now)
+        ledger.append(-amount, reason, key, reference)
+        ledger.save()
+    return key, True
 
 
 def credits_grant(
@@ -157,6 +197,8 @@ class _Ledger:
     entries: dict[str, CreditLedger]
     # The learner's plan, when the change may grant the free allowance.
     plan: PlanTerms | None = None
+    # The key of an earlier charge of the same request, unrefunded (`credits_charge_once`).
+    repeat_of: str | None = None
     new: list[CreditLedger] = field(default_factory=list)
 
     def existing(self, key: str) -> CreditLedger | None:
@@ -203,10 +245,17 @@ class _Ledger:
             self.new = []
 
 
-def _locked(user_id: int, *keys: str, plan: bool = False) -> _Ledger:
+def _locked(
+    user_id: int,
+    *keys: str,
+    plan: bool = False,
+    repeat_of: tuple[str, datetime.datetime] | None = None,
+) -> _Ledger:
     """Locks the learner's balance row (creating it on first use), then reads, after the lock
-    and in one query, the balance, which of `keys` the ledger has and, with `plan`, the terms
-    of the learner's plan. The balance includes every change that committed before."""
+    and in one query, the balance, which of `keys` the ledger has, with `plan` the terms of the
+    learner's plan and with `repeat_of` (a key prefix and a time) the newest charge since then
+    whose key has that prefix and that was not refunded. The balance includes every change that
+    committed before."""
     # An upsert that updates nothing of substance: it takes the row lock whether it inserts or
     # finds the row (PostgreSQL; SQLite's transaction takes the write lock with it).
     CreditBalance.objects.bulk_create(
@@ -220,6 +269,7 @@ def _locked(user_id: int, *keys: str, plan: bool = False) -> _Ledger:
         "balance": Subquery(ledger.values("balance_after")[:1]),
         **{f"key_{index}": _entry_id(key) for index, key in enumerate(keys)},
         **(effective_plan_terms_annotations(user_id=user_id) if plan else {}),
+        **({"repeat_of": _unrefunded_charge(user_id, *repeat_of)} if repeat_of else {}),
     }
     state = cast(
         "dict[str, Any]", CreditBalance.objects.filter(user_id=user_id).values(**reads).get()
@@ -239,7 +289,20 @@ def _locked(user_id: int, *keys: str, plan: bool = False) -> _Ledger:
         balance=state["balance"] or 0,
         entries={entry.idempotency_key: entry for entry in entries.values()},
         plan=terms,
+        repeat_of=state.get("repeat_of"),
     )
+
+
+def _unrefunded_charge(user_id: int, prefix: str, since: datetime.datetime) -> Subquery:
+    # A refund's key is its charge's plus ":refund" (`credits_refund`).
+    refund = CreditLedger.objects.filter(
+        idempotency_key=Concat(OuterRef("idempotency_key"), Value(":refund"))
+    )
+    charges = CreditLedger.objects.filter(
+        user_id=user_id, idempotency_key__startswith=prefix, delta__lt=0, created_at__gte=since
+    )
+    newest = charges.exclude(Exists(refund)).order_by("-id")
+    return Subquery(newest.values("idempotency_key")[:1])
 
 
 def _entry_id(key: str) -> Subquery:

@@ -111,6 +111,7 @@ def quiz_body(subject_id: int) -> dict[str, Any]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("local_ai_charged")
 class TestReplayCostsNothing:
     def test_a_retried_summary_is_the_first_answer_replayed(self, user, free_plan):
         client = signed_in_client(user)
@@ -143,10 +144,12 @@ class TestReplayCostsNothing:
         assert again.json() == first.json()
         assert Quiz.objects.filter(owner=user).count() == 1
         assert balance(client) == ALLOWANCE - 2
-        # Without the key the same request is a new quiz, charged again.
+        # Without the key the same request is a new quiz, but the same AI request: not
+        # charged again within the key's window (subscription.services.ai_credits).
         assert post(client, QUIZ, quiz_body(subject.pk), None).status_code == 202
         assert Quiz.objects.filter(owner=user).count() == 2
-        assert balance(client) == ALLOWANCE - 4
+        assert balance(client) == ALLOWANCE - 2
+        assert ai_charges(user) == 1
 
     def test_another_body_under_the_key_is_422_and_runs_nothing(self, user, free_plan):
         client = signed_in_client(user)
@@ -307,6 +310,7 @@ class TestSemantics:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("local_ai_charged")
 class TestConcurrency:
     def test_a_duplicate_while_the_first_runs_is_409_then_replayed(self, user):
         script.reset("hold")

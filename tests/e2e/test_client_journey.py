@@ -56,7 +56,8 @@ REVOCATION_SECONDS = 5.0
 
 @pytest.fixture(scope="module")
 def base_url(e2e_database_url: str) -> Iterator[str]:
-    env = server_env(DATABASE_URL=e2e_database_url)
+    # The journey pays for its quiz: the local provider that answers it costs credits here.
+    env = server_env(DATABASE_URL=e2e_database_url, BILLING_LOCAL_PROVIDER_FREE="false")
     processes: list[AbstractContextManager[Any]] = [running_server(env)]
     if HAS_REDIS:  # summaries run on the worker, live metrics come from the stream process
         processes += [running_worker(env), running_stream_process(env)]

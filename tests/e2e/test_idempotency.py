@@ -36,6 +36,8 @@ def two_servers(e2e_database_url: str) -> Iterator[tuple[str, str]]:
         DATABASE_URL=e2e_database_url,
         CELERY_TASK_ALWAYS_EAGER="true",
         BILLING_CREDITS_SUMMARY="1",
+        # The one charge is what is checked: the local provider that answers costs credits.
+        BILLING_LOCAL_PROVIDER_FREE="false",
     )
     with running_server(env) as first, running_server(env) as second:
         yield first, second

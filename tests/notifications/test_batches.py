@@ -1,4 +1,5 @@
-"""Staff batches: segments, bounded chunks with exact counters, cancel, the command."""
+"""Staff batches: segments, bounded chunks with exact counters, cancel, the command (more of
+it in test_send_batch_command.py)."""
 
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def test_the_command_dry_run_counts_without_sending(db: Any) -> None:
     batch = _batch()
     out = io.StringIO()
     call_command("notifications_send_batch", str(batch.pk), "--dry-run", stdout=out)
-    assert out.getvalue().strip() == f"batch {batch.pk}: 4 targeted"
+    assert "recipients: 4 (showing 4)" in out.getvalue()
     assert not Notification.objects.exists()
     batch.refresh_from_db()
     assert batch.status == BatchStatus.SCHEDULED
@@ -152,7 +153,9 @@ def test_the_command_dry_run_counts_without_sending(db: Any) -> None:
     out = io.StringIO()
     call_command("notifications_send_batch", str(batch.pk), stdout=out)
     assert "completed: targeted 4, sent 4, skipped 0, failed 0" in out.getvalue()
-    with pytest.raises(CommandError):
-        call_command("notifications_send_batch", str(batch.pk))
+    out = io.StringIO()
+    call_command("notifications_send_batch", str(batch.pk), stdout=out)  # sent once only
+    assert "was already sent" in out.getvalue()
+    assert Notification.objects.count() == 4
     with pytest.raises(CommandError):
         call_command("notifications_send_batch", "999999", "--dry-run")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-import time
+
+import pytest
 
 from personalization import knowledge
 from personalization.selectors.knowledge import TARGET_BAND
@@ -82,12 +83,31 @@ def test_topic_success_reads_the_momentum_on_the_topic() -> None:
         assert math.isclose(knowledge.topic_success(learner, topic), expected, rel_tol=1e-12)
 
 
-def test_predict_and_update_are_fast() -> None:
-    learner, skills, item = knowledge.Learner(), [knowledge.SkillState()], knowledge.Item()
-    start = time.perf_counter()
-    for i in range(10_000):
-        knowledge.update(learner, skills, item, correct=i % 3 != 0)
-    assert (time.perf_counter() - start) / 10_000 < 1e-4
+def test_practice_counts_fade_with_later_answers() -> None:
+    """Wins and fails count the latest answers most: each answer multiplies the earlier counts
+    by 0.5 ** (1 / half-life), so a half-life of answers later an old count weighs half."""
+    learner, skill = knowledge.Learner(), knowledge.SkillState()
+    knowledge.update(learner, [skill], knowledge.Item(), correct=False)
+    for _ in range(int(knowledge.COUNT_HALF_LIFE)):
+        knowledge.update(learner, [], knowledge.Item(), correct=True)
+    assert learner.fails == pytest.approx(0.5)
+    assert skill.fails == 1.0  # answers on other skills leave a skill's counts alone
+
+
+def test_forgetting_is_neutral_without_times_and_halves_evidence_per_half_life() -> None:
+    timeless, timed = knowledge.SkillState(), knowledge.SkillState()
+    learner_a, learner_b = knowledge.Learner(), knowledge.Learner()
+    for _ in range(5):  # a session: every answer at once
+        knowledge.update(learner_a, [timeless], knowledge.Item(), correct=False)
+        knowledge.update(learner_b, [timed], knowledge.Item(), correct=False, now=4.0)
+    assert (timed.ability, timed.fails) == (timeless.ability, timeless.fails)
+    later = 4.0 + knowledge.FORGETTING_HALF_LIFE_DAYS
+    assert knowledge.retention(timed, later) == pytest.approx(0.5)
+    assert knowledge.retention(timeless, later) == 1.0
+    faded = knowledge.topic_success(learner_b, timed, later)
+    # The weak topic looks less weak after a month away: its evidence shrank toward the prior.
+    unpractised = knowledge.topic_success(learner_b, knowledge.SkillState(), later)
+    assert knowledge.topic_success(learner_b, timed, 4.0) < faded < unpractised
 
 
 def test_simulated_learner_stays_in_the_target_band() -> None:

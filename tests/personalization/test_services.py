@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from personalization import knowledge
 from personalization.models import (
     ItemDifficulty,
     LearnerAbility,
     LearnerSkillState,
     ProcessedAnswer,
 )
+from personalization.models.knowledge import knowledge_day
 from personalization.services import knowledge_update_from_answer
 from quiz.models import AnswerStatus, Question, UserAnswer
 from study.models import Subject
@@ -115,3 +119,54 @@ def test_a_fixed_attempts_answers_update_knowledge_when_it_finishes(
     assert ProcessedAnswer.objects.filter(answer_id=answer.pk).exists()
     assert LearnerAbility.objects.get(user=user).ability > 0
     assert ItemDifficulty.objects.get(question=question).n == 1
+
+
+def test_the_stored_state_is_the_pure_models_after_the_same_answers(
+    user: User, make_question: Callable[..., Question], graded_answer: GradedAnswer
+) -> None:
+    """The rows keep every number of the model: replaying the same answers through
+    `personalization.knowledge` alone gives the stored learner, skill and item."""
+    outcomes = [True, True, False, True, False, False, True]
+    question = make_question("hard")
+    learner, skill = knowledge.Learner(), knowledge.SkillState()
+    item = knowledge.new_item("hard")
+    for correct in outcomes:
+        answer = answered(graded_answer, user, question, correct)
+        knowledge.update(learner, [skill], item, correct, now=knowledge_day(answer.created_at))
+    stored = LearnerAbility.objects.get(user=user)
+    assert stored.state() == pytest.approx(learner)
+    assert (stored.wins, stored.fails) == pytest.approx((learner.wins, learner.fails))
+    assert stored.wins > 0
+    assert stored.fails > 0
+    assert stored.surprise != 0
+    row = LearnerSkillState.objects.get(user=user, skill="equations")
+    assert row.state() == pytest.approx(skill)
+    assert row.last_practiced_at == answer.created_at
+    assert ItemDifficulty.objects.get(question=question).state() == pytest.approx(item)
+
+
+def test_a_skill_left_unpractised_fades_toward_the_prior(
+    user: User, make_question: Callable[..., Question], graded_answer: GradedAnswer
+) -> None:
+    """The next answer on a skill finds its evidence shrunk by the days since the last one
+    (half every FORGETTING_HALF_LIFE_DAYS): the same answers a half-life apart leave the skill
+    nearer 0 than the same answers together."""
+    for _ in range(4):
+        answered(graded_answer, user, make_question("easy"), False)
+    row = LearnerSkillState.objects.get(user=user, skill="equations")
+    recent_ability, recent_fails = row.ability, row.fails
+    assert recent_ability < 0
+    assert row.last_practiced_at is not None
+    months_ago = row.last_practiced_at - datetime.timedelta(
+        days=knowledge.FORGETTING_HALF_LIFE_DAYS
+    )
+    LearnerSkillState.objects.filter(pk=row.pk).update(last_practiced_at=months_ago)
+    fresh = LearnerSkillState.objects.get(pk=row.pk).state()
+    now = knowledge_day(timezone.now())
+    assert knowledge.retention(fresh, now) == pytest.approx(0.5, abs=0.01)
+    answered(graded_answer, user, make_question("medium"), True)
+    faded = LearnerSkillState.objects.get(pk=row.pk)
+    # Half the evidence was forgotten before this answer: the wrong answers weigh half.
+    assert faded.fails == pytest.approx(recent_fails * 0.5 * 0.5 ** (1 / 7), rel=0.02)
+    assert faded.last_practiced_at is not None
+    assert faded.last_practiced_at > months_ago

@@ -14,7 +14,7 @@ from personalization.selectors.adaptive import LearnerModelPredictor
 from personalization.selectors.reviews import ReviewWorkloadProvider
 from quiz.services import Candidate, success_predictor_port
 from study.selectors import review_workload_port
-from studymate_api.ai import AITask, credits_port
+from studymate_api.ai import AITask, CreditRequest, credits_port
 from studymate_api.ai.credits import reserve_credits
 from studymate_api.ports import declared_ports
 from subscription.services.ai_credits import reserve_ai_credits
@@ -52,7 +52,8 @@ def test_the_providing_apps_registered_at_start() -> None:
 @pytest.mark.usefixtures("_keep_predictor")
 def test_without_a_provider_the_defaults_answer() -> None:
     credits_port.provide(None)  # the autouse fixture of tests/conftest.py puts billing back
-    assert reserve_credits(None, AITask.CHAT, Decimal("0.01")) is None  # free
+    request = CreditRequest(None, AITask.CHAT, Decimal("0.01"), ("openai", "local"), "f")
+    assert reserve_credits(request) is None  # free
     success_predictor_port.provide(None)
     easy, hard = success_predictor_port.get().predict(7, CANDIDATES)
     assert easy > 0.5 > hard  # the authored difficulty, for an average learner

@@ -143,6 +143,7 @@ def test_grading_task_is_idempotent(essay_quiz, other_client, commit_hooks, ai_i
     assert grade_essay(submitted["id"]) == "skipped"
 
 
+@pytest.mark.usefixtures("local_ai_charged")
 def test_a_learner_without_credits_gets_the_owner_to_grade(
     essay_quiz, other_client, commit_hooks, ai_isolated, settings
 ):

@@ -46,7 +46,8 @@ GENERATION_BUDGET = 31
 # Text the offline provider finds nothing to ask about: its answer fails the task's schema.
 UNUSABLE_TEXT = "x " * 50
 
-pytestmark = pytest.mark.django_db
+# Charging: the local provider that answers here costs credits (see `local_ai_charged`).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_ai_charged")]
 
 
 def request_body(subject: Subject, **overrides: Any) -> dict[str, Any]:

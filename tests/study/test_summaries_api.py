@@ -114,7 +114,7 @@ class TestGenerateCompletesBeforeTheAnswer:
         assert summary.error_code == "throttled"
 
     def test_refused_credits_reach_the_client(self, auth_client, user, subject):
-        def refuse(user, task, estimate):
+        def refuse(request):
             raise InsufficientCredits()
 
         credits_port.provide(refuse)

@@ -34,7 +34,8 @@ GENERATE = "/api/study/generate-summary/"
 RECOMMENDATIONS = "/api/personalization/recommendations/"
 SUMMARY_BUDGET = 30
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The charge is part of the budget: the local provider costs credits (`local_ai_charged`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_ai_charged")]
 
 
 def _request(client: APIClient, subject: Subject) -> Any:

@@ -190,6 +190,7 @@ def test_more_charges_than_credits_from_threads_refuse_the_rest(free_credits):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("local_ai_charged")
 class TestTheGatewayCharges:
     def test_a_free_learner_runs_out_and_gets_402(self, ai_isolated, free_credits, settings):
         settings.BILLING_AI_CREDIT_COSTS = {**settings.BILLING_AI_CREDIT_COSTS, "summary": 1}

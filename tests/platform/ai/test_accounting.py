@@ -15,6 +15,7 @@ from studymate_api.ai import (
     AITask,
     AIThrottled,
     AIUnavailable,
+    CreditRequest,
     GenerateOptions,
     TextInput,
     UsageSummary,
@@ -109,9 +110,11 @@ class RecordingHook:
         self.refuse = refuse
         self.reserved: list[tuple[object, str, Decimal]] = []
         self.settled: list[UsageSummary] = []
+        self.requests: list[CreditRequest] = []
 
-    def __call__(self, user, task, estimated_cost_usd):
-        self.reserved.append((user, task, estimated_cost_usd))
+    def __call__(self, request):
+        self.reserved.append((request.user, request.task, request.estimated_cost_usd))
+        self.requests.append(request)
         if self.refuse:
             raise InsufficientCredits()
         return self.settled.append
@@ -134,6 +137,32 @@ def test_the_credit_hook_settles_with_the_actual_usage(enable, openai_api, user)
     assert (usage.prompt_tokens, usage.completion_tokens) == (2000, 100)
     assert usage.cost_usd == result.cost_usd
     assert usage.request_id == result.request_id
+
+
+def test_the_credit_hook_is_told_the_route_and_the_requests_identity(
+    enable, openai_api, user, other_user
+):
+    hook = RecordingHook()
+    credits_port.provide(hook)
+    enable("openai", openai_api)
+    openai_api.default = openai_api.completion(ANSWER)
+
+    generate(AITask.SUMMARY_BRIEF, TextInput(EN), user=user)
+    generate(AITask.SUMMARY_BRIEF, TextInput(EN), user=user)
+    generate(AITask.SUMMARY_BULLETS, TextInput(EN), user=user)
+    generate(AITask.SUMMARY_BRIEF, TextInput(EN + " More."), user=user)
+    generate(AITask.SUMMARY_BRIEF, TextInput(EN), user=other_user)
+    generate(
+        AITask.SUMMARY_BRIEF, TextInput(EN), user=user, options=GenerateOptions(provider="local")
+    )
+
+    first, again, *others = hook.requests
+    assert first.providers == ("openai", "local")
+    assert hook.requests[-1].providers == ("local",)
+    assert len(first.fingerprint) == 64
+    assert again.fingerprint == first.fingerprint
+    # Another task, another text, another learner, another provider: another request.
+    assert len({first.fingerprint, *(other.fingerprint for other in others)}) == 5
 
 
 def test_refused_credits_stop_the_request(enable, openai_api, user):
