@@ -20,6 +20,7 @@ from .models import CreditLedger, CreditPack, Discount, Payment, SubscriptionPla
 from .services.credits import credits_adjust
 from .services.discounts import discount_mirror_to_stripe
 from .services.plans import pack_sync_to_stripe, plan_sync_to_stripe
+from .stripe_api import stripe_failure
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -31,11 +32,14 @@ def _report_sync(
     code: str,
     sync: Callable[[], list[str]],
 ) -> None:
-    """Runs one Stripe sync and tells the admin what changed, or why it could not."""
+    """Runs one Stripe sync and tells the admin what changed, or why it could not: Stripe's
+    failure named as itself (a missing object, a refused key, a connection), as the
+    `billing_sync_plans` command names it, rather than "could not be reached" for all."""
     try:
         done = sync()
     except ApplicationError as error:
-        model_admin.message_user(request, f"{code}: {error.message}", messages.ERROR)
+        cause = stripe_failure(error) or str(error.message)
+        model_admin.message_user(request, f"{code}: {cause}", messages.ERROR)
         return
     model_admin.message_user(request, f"{code}: {', '.join(done) or 'up to date'}")
 

@@ -190,6 +190,30 @@ class TestCreditPackAdmin:
         price = billing.objects[pack.stripe_price_id]
         assert (price["type"], price["unit_amount"]) == ("one_time", 2900)
 
+    def test_the_action_names_stripes_failure_not_unreachable(self, admin_client, billing):
+        """A stored price Stripe does not have (made with the other key's mode, or deleted):
+        the admin is told so, as the sync command tells an operator."""
+        pack = CreditPack.objects.create(
+            code="credits-50",
+            name="50 credits",
+            credits=50,
+            price_amount=2900,
+            currency="krw",
+            stripe_price_id="price_gone",
+        )
+        response = admin_client.post(
+            "/admin/subscription/creditpack/",
+            {"action": "sync_with_stripe", "_selected_action": [pack.pk]},
+            follow=True,
+        )
+        shown = [str(message) for message in response.context["messages"]]
+        assert len(shown) == 1
+        # In the admin's language (Korean by default): "Stripe has no such object (HTTP 404...".
+        assert shown[0].startswith(
+            "credits-50: Stripe에 해당 객체가 없습니다(HTTP 404, resource_missing)"
+        )
+        assert "No such object: 'price_gone'" in shown[0]
+
     @pytest.mark.parametrize("field", ["credits", "price_amount"])
     def test_a_pack_must_sell_something_for_something(self, admin_client, field):
         response = admin_client.post("/admin/subscription/creditpack/add/", self.form(**{field: 0}))
