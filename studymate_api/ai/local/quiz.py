@@ -8,16 +8,19 @@ providers must return.
 A learner must not be able to pass by the quiz's shape rather than the material:
 
 - A swapped-in term or a distractor is a concept of the same kind as the one it stands for:
-  a name for a name (Kiwi's NNP; capitalised English words), a symbol for a symbol (ATP, pH),
-  a term for a term, in English of the same number; then, softly, the same head (시베리아 기단
-  for 북태평양 기단, 가속도 법칙 for 관성 법칙, -tion for -sis), as many words and about as long.
-  A false statement swaps only a specific term (a name, or a word general text seldom uses: not
-  과정 or "energy") for a close enough one, and the particle after it is rewritten to fit it
-  (`josa`), so it reads as grammatical as the true ones. A distractor already offered in the
-  quiz is passed over for another of the text's concepts while there is one.
+  a name for a name (Kiwi's NNP; capitalised English words), a person for a person, a symbol
+  for a symbol (ATP, pH), a term named after someone for another (Calvin cycle), a term for a
+  term, in English of the same number; then, softly, the same head (시베리아 기단 for 북태평양
+  기단, 가속도 법칙 for 관성 법칙, -tion for -sis), as many words and about as long. A false
+  statement swaps a specific key concept (a name, or a word general text seldom uses: not 과정
+  or "energy") for a close enough one, looser only where no sentence has such a pair, and the
+  particle after it is rewritten to fit it (`josa`), so it reads as grammatical as the true
+  ones. A distractor already offered in the quiz is passed over for another of the text's
+  concepts while there is one.
 - True/false answers are about half true, placed by a random generator seeded by the input:
   the same material and request give the same quiz, and no pattern (alternation, all false)
-  answers it. "Choose every true statement" has one to three true statements of four.
+  answers it; where too few false statements can be made, the surplus true ones are left out.
+  "Choose every true statement" has one to three true statements of four.
 - The correct choice of multiple choice takes each position equally often: positions are dealt
   from shuffled decks of the four.
 """
