@@ -6,9 +6,9 @@ passages with gold key concepts (no database, no gateway).
 The passages and their gold concepts are in bench/data/passages/ (see its README: original text
 released under the project's license; files 01-05 of each language are the `dev` half, 06-10 the
 `held-out` half, printed separately). Each passage goes through `LocalProvider.complete`, the
-call the gateway makes, for KEY_CONCEPTS and twice for QUIZ_QUESTIONS: 10 questions of the four
-kinds with a single answer or a fixed choice set, and 10 true/false questions (where balance and
-alternation show). Printed per language and half:
+call the gateway makes, for KEY_CONCEPTS, the three summaries and twice for QUIZ_QUESTIONS: 10
+questions of the four kinds with a single answer or a fixed choice set, and 10 true/false
+questions (where balance and alternation show). Printed per language and half:
 
 - concept precision and recall against the gold concepts, under MATCH_RULE below;
 - the share of junk among the extracted concepts (JUNK_RULE), each junk item listed;
@@ -16,6 +16,8 @@ alternation show). Printed per language and half:
   particle, substitution errors in false statements (SUBSTITUTION_RULE), blanks on gold
   concepts, true/false balance and strict alternation, the position of the correct choice
   (counts and a chi-square test against uniform);
+- summaries (brief, detailed, bullet points): dangling references (DANGLING_RULE) and how many
+  gold concepts the brief mentions, and whether it reaches the last third of the passage;
 - per-call time (median and slowest) and memory: the peak of Python allocations in one call
   (tracemalloc) and the process RSS before the first call and after the last (the analyzer's
   dictionaries live outside Python's allocator, so only RSS shows them).
@@ -43,7 +45,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 import snowballstemmer
@@ -101,7 +103,10 @@ SUBSTITUTION_RULE = """\
 substitution: in a false statement (true/false, or a wrong choice of 'choose every true
   statement') the term taken out of the source sentence and the term put in must both be gold
   concepts of the passage (a term of the same kind: what a teacher lists), and in English agree
-  in number (both plural or both singular), else it is an error."""
+  in number (both plural or both singular), else it is an error. Korean: a particle that
+  changed with the term (세종은 for 이성계는) is no part of it. Counted apart: swaps across
+  kind or number, where the two terms differ in English number or in what their form says they
+  are (a symbol such as ATP or pH; an English name, capitalised mid-sentence; a word)."""
 
 JOSA_RULE = """\
 josa: where a choice, an answer or a swapped-in term stands right before a particle with two
@@ -109,6 +114,24 @@ josa: where a choice, an answer or a swapped-in term stands right before a parti
   term's last sound (a final consonant takes 은 이 을 과 으로; ㄹ takes 로; Latin letters and
   digits by their Korean reading: ATP takes 를, DNA 를, 1 일 takes 로). Both forms written
   out before a blank (_____은(는)) agree with any word."""
+
+DANGLING_RULE = """\
+dangling reference: a summary sentence (found verbatim in the summary) that opens with a word
+  pointing back at the text before it, while the passage's sentence right before it is not in the
+  summary. English openers: this, these, that, those, it, its, they, their, such, however, also,
+  then, finally, thus, therefore, hence, instead, meanwhile, later, consequently, moreover,
+  furthermore, both, 'in/at/by/after/for this|that|then', 'in the second|third|next|final|last',
+  'the second|third|next|latter|former|other|same|last', 'as a result', 'in turn'. Korean
+  openers: 이/그/저 as words (이 과정, 그 결과), 이러한 이런 그러한 그런 이와 이에 이로 이후 그후
+  이때 이처럼 이렇게 이것 이들 이곳 그것 또한 또 그러나 하지만 그리고 따라서 그래서 그러므로 결국
+  반면 한편 다음으로 마지막으로 둘째 셋째 즉 뒤이어 (as the first word, particles allowed after it).
+  The share is of all kept sentences after a passage's first."""
+
+SUMMARY_RULE = """\
+brief coverage: a gold concept counts as mentioned when the brief summary contains it (English:
+  its Snowball stems as consecutive words; Korean: its letters in any spacing at the start of a
+  word, particles allowed after it); 'reaches the last third': the brief keeps at least one
+  sentence of the passage's last third."""
 
 
 # --- passages --------------------------------------------------------------------------------
@@ -380,6 +403,79 @@ def josa_ok(word: str, following: str) -> bool | None:
     return None
 
 
+# --- summary checks --------------------------------------------------------------------------
+
+_EN_REFERENCE = re.compile(
+    r"^(?:this|these|that|those|it|its|they|their|such|however|also|then|finally|thus|therefore"
+    r"|hence|instead|meanwhile|later|consequently|moreover|furthermore|both"
+    r"|(?:in|at|by|after|for)\s+(?:this|that|then)"
+    r"|in\s+the\s+(?:second|third|next|final|last)"
+    r"|the\s+(?:second|third|next|latter|former|other|same|last)"
+    r"|as\s+a\s+result|in\s+turn)\b",
+    re.IGNORECASE,
+)
+_KO_REFERENCE = re.compile(
+    r"^(?:[이그저]\s|이러한|이런|그러한|그런|이와|이에|이로|이후|그후|이때|이처럼|이렇게|이것|이들"
+    r"|이곳|그것|또한|또\s|그러나|하지만|그리고|따라서|그래서|그러므로|결국|반면|한편|다음으로"
+    r"|마지막으로|둘째|셋째|즉\s|뒤이어)"
+)
+
+
+@dataclass
+class SummaryStats:
+    kept: int = 0
+    dangling: list[str] = field(default_factory=list)
+    briefs: int = 0
+    briefs_reaching_end: int = 0
+    gold: int = 0
+    gold_in_brief: int = 0
+    brief_misses: list[str] = field(default_factory=list)
+
+
+def passage_sentences(text: str) -> list[str]:
+    return [
+        s.strip()
+        for line in text.split("\n")
+        for s in re.split(r"(?<=[.!?])\s+", line)
+        if s.strip()
+    ]
+
+
+def opens_with_reference(sentence: str, language: str) -> bool:
+    pattern = _KO_REFERENCE if language == "ko" else _EN_REFERENCE
+    return bool(pattern.match(sentence.strip("\"' \u201c\u2018")))
+
+
+def mentions(text: str, gold: str) -> bool:
+    if _HANGUL.search(gold):
+        letters = r"\s?".join(re.escape(c) for c in gold.replace(" ", ""))
+        return re.search(rf"(?<![\uac00-\ud7a3\w]){letters}", text, re.IGNORECASE) is not None
+    words, inner = _units(text), _units(gold)
+    return any(words[i : i + len(inner)] == inner for i in range(len(words) - len(inner) + 1))
+
+
+def check_summary(stats: SummaryStats, passage: Passage, summary: str, brief: bool) -> None:
+    flat = " ".join(summary.split())
+    sentences = passage_sentences(passage.text)
+    kept = [" ".join(s.split()) in flat for s in sentences]
+    for index, sentence in enumerate(sentences):
+        if not kept[index] or index == 0:
+            continue
+        stats.kept += 1
+        if not kept[index - 1] and opens_with_reference(sentence, passage.language):
+            stats.dangling.append(f"{passage.name}: {sentence[:70]}")
+    if brief:
+        stats.briefs += 1
+        last_third = len(sentences) - len(sentences) // 3
+        stats.briefs_reaching_end += any(kept[last_third:])
+        for spellings in passage.gold:
+            stats.gold += 1
+            if any(mentions(summary, s) for s in spellings):
+                stats.gold_in_brief += 1
+            else:
+                stats.brief_misses.append(f"{passage.name}: {spellings[0]}")
+
+
 # --- quiz checks -----------------------------------------------------------------------------
 
 
@@ -392,6 +488,7 @@ class QuizStats:
     josa_errors: list[str] = field(default_factory=list)
     swaps: int = 0
     swap_errors: list[str] = field(default_factory=list)
+    swaps_across: int = 0
     blanks: int = 0
     blanks_on_gold: int = 0
     blank_misses: list[str] = field(default_factory=list)
@@ -399,6 +496,13 @@ class QuizStats:
     alternating_quizzes: int = 0
     tf_quizzes: int = 0
     positions: Counter[int] = field(default_factory=Counter)
+    tf_runs: list[int] = field(default_factory=list)
+    distractors: int = 0
+    distractors_gold: int = 0
+    mc_questions: int = 0
+    top_distractor_uses: int = 0
+    explanations: int = 0
+    explanations_citing: int = 0
 
 
 def _swap_in(source: str, statement: str, topics: list[str]) -> tuple[str, str] | None:
@@ -444,18 +548,50 @@ def check_swap(
     removed, inserted = swap
     stats.swaps += 1
     problems = []
-    if matches_gold(removed, passage.gold) is None:
+    if not _gold_term(removed, passage):
         problems.append(f"took out non-concept {removed!r}")
-    if matches_gold(inserted, passage.gold) is None:
+    if not _gold_term(inserted, passage):
         problems.append(f"put in non-concept {inserted!r}")
+    across = []
     if passage.language == "en" and _plural(removed) != _plural(inserted):
-        problems.append("number disagrees")
+        across.append("number disagrees")
+    if _form_kind(removed, source) != _form_kind(inserted, statement):
+        across.append("kind differs")
+    stats.swaps_across += bool(across)
+    problems += across
     if problems:
         stats.swap_errors.append(f"{passage.name}: {'; '.join(problems)}: {statement[:90]}")
     if passage.language == "ko":
         position = statement.find(inserted)
         if position >= 0:
             check_josa(stats, passage, inserted, statement[position + len(inserted) :])
+
+
+def _form_kind(term: str, text: str) -> str:
+    """What the form of a term says it is: a symbol (ATP, pH, NADPH: Latin letters with a
+    capital after the first), an English name (capitalised though not opening the sentence),
+    or a word."""
+    core = re.sub(r"[\uac00-\ud7a3]+$", "", term) or term  # less a Korean particle after ATP
+    if core.isascii() and re.fullmatch(r"[A-Za-z0-9]+", core) and re.search(r"[A-Z]", core[1:]):
+        return "symbol"
+    capitalised = all(w[:1].isupper() for w in term.split())
+    if capitalised and not _HANGUL.search(term) and not text.startswith(term):
+        return "name"
+    return "word"
+
+
+def _gold_term(term: str, passage: Passage) -> bool:
+    """A gold concept, or (Korean) one with the particle after it: where a swap rewrote the
+    particle to fit (세종은 for 이성계는), the differing span takes the particle in too."""
+    if matches_gold(term, passage.gold) is not None:
+        return True
+    if passage.language != "ko":
+        return False
+    # 으 and 이 begin the consonant forms 으로, 이라, 이나: the span may end inside one.
+    for particle in (*_KO_PARTICLES, "으"):
+        if term.endswith(particle) and len(term) > len(particle):
+            return matches_gold(term[: -len(particle)], passage.gold) is not None
+    return False
 
 
 def check_josa(stats: QuizStats, passage: Passage, word: str, following: str) -> None:
@@ -470,9 +606,15 @@ def check_josa(stats: QuizStats, passage: Passage, word: str, following: str) ->
 def check_quiz(stats: QuizStats, passage: Passage, questions: list[dict[str, Any]]) -> None:
     sentences = re.split(r"(?<=[.!?])\s+", passage.text.replace("\n", " "))
     answers_tf: list[str] = []
+    offered: Counter[str] = Counter()
     for question in questions:
         stats.questions += 1
         kind, text = question["type"], question["question"]
+        stats.explanations += 1
+        source = " ".join(question.get("source", "").split())
+        stats.explanations_citing += bool(source) and source in " ".join(
+            question.get("explanation", "").split()
+        )
         if kind in ("multiple_choice", "short_answer"):
             stats.blanks += 1
             answer = question["answers"][0]
@@ -486,6 +628,12 @@ def check_quiz(stats: QuizStats, passage: Passage, questions: list[dict[str, Any
                     check_josa(stats, passage, choice, following)
             if kind == "multiple_choice":
                 stats.positions[question["choices"].index(answer)] += 1
+                stats.mc_questions += 1
+                for choice in question["choices"]:
+                    if choice != answer:
+                        offered[choice.casefold()] += 1
+                        stats.distractors += 1
+                        stats.distractors_gold += matches_gold(choice, passage.gold) is not None
         elif kind == "true_false":
             verdict = question["answers"][0]
             answers_tf.append(verdict)
@@ -499,6 +647,10 @@ def check_quiz(stats: QuizStats, passage: Passage, questions: list[dict[str, Any
                     continue
                 source = max(sentences, key=functools.partial(_shared_ends, choice))
                 check_swap(stats, passage, source, choice, question["topics"])
+    if offered:
+        stats.top_distractor_uses += offered.most_common(1)[0][1]
+    if answers_tf:
+        stats.tf_runs.append(max(len(list(run)) for _, run in itertools.groupby(answers_tf)))
     if len(answers_tf) >= 3:
         stats.tf_quizzes += 1
         if all(a != b for a, b in itertools.pairwise(answers_tf)):
@@ -599,6 +751,7 @@ def main() -> None:
     groups = sorted({(p.language, p.split) for p in passages}, key=lambda g: (g[0], g[1] != "dev"))
     concept_stats = {g: ConceptStats() for g in groups}
     quiz_stats = {g: QuizStats() for g in groups}
+    summary_stats = {g: SummaryStats() for g in groups}
     timings: dict[tuple[str, str], Timing] = {}
     first_calls: dict[str, float] = {}
 
@@ -617,6 +770,19 @@ def main() -> None:
         text = timed(provider, concepts_request, timing)
         concepts = [line for line in text.split("\n") if line.strip()]
         score_concepts(concept_stats[group], passage, concepts)
+
+        timing = timings.setdefault((passage.language, "summary_brief"), Timing())
+        for task in (AITask.SUMMARY_BRIEF, AITask.SUMMARY_DETAILED, AITask.SUMMARY_BULLETS):
+            summary_request = ProviderRequest(
+                task, system="", messages=(), parts=TextInput(passage.text), max_tokens=0
+            )
+            brief = task == AITask.SUMMARY_BRIEF
+            summary = (
+                timed(provider, summary_request, timing)
+                if brief
+                else provider.complete(summary_request).text
+            )
+            check_summary(summary_stats[group], passage, summary, brief)
 
         timing = timings.setdefault((passage.language, "quiz_questions"), Timing())
         stats = quiz_stats[group]
@@ -643,7 +809,7 @@ def main() -> None:
         f"answer; two quizzes of {QUIZ_COUNT} questions per passage ({', '.join(QUIZ_TYPES)}; "
         "true_false only)"
     )
-    for rule in (MATCH_RULE, JUNK_RULE, SUBSTITUTION_RULE, JOSA_RULE):
+    for rule in (MATCH_RULE, JUNK_RULE, SUBSTITUTION_RULE, JOSA_RULE, DANGLING_RULE, SUMMARY_RULE):
         print(rule)
     print()
     report: dict[str, Any] = {}
@@ -653,14 +819,16 @@ def main() -> None:
         header = f"  {'':<34}" + "".join(f"{g[1]:>12}" for g in halves) + f"{'all':>12}"
         print(header)
         merged_c = _merge_concepts([concept_stats[g] for g in halves])
-        merged_q = _merge_quizzes([quiz_stats[g] for g in halves])
+        merged_q = _merge_counts([quiz_stats[g] for g in halves], QuizStats)
         columns = [concept_stats[g] for g in halves] + [merged_c]
         quiz_columns = [quiz_stats[g] for g in halves] + [merged_q]
-        rows = _rows(columns, quiz_columns)
+        merged_s = _merge_counts([summary_stats[g] for g in halves], SummaryStats)
+        summary_columns = [summary_stats[g] for g in halves] + [merged_s]
+        rows = _rows(columns, quiz_columns) + _summary_rows(summary_columns)
         for label, values in rows:
             print(f"  {label:<34}" + "".join(f"{v:>12}" for v in values))
         report[language] = {label: values[-1] for label, values in rows}
-        for kind in ("key_concepts", "quiz_questions"):
+        for kind in ("key_concepts", "summary_brief", "quiz_questions"):
             timing = timings[(language, kind)]
             print(
                 f"  {kind + ' per call':<34}median {statistics.median(timing.walls) * 1000:.1f} ms,"
@@ -670,6 +838,7 @@ def main() -> None:
             report[language][f"{kind} median ms"] = round(statistics.median(timing.walls) * 1000, 1)
         print(f"  {'first call (imports, analyzer)':<34}{first_calls[language] * 1000:.0f} ms")
         _details(merged_c, merged_q, args.verbose)
+        _summary_details(merged_s, args.verbose)
         print()
     print(
         f"process RSS: {rss_start / 1e6:.0f} MB before the first call, "
@@ -691,8 +860,11 @@ def _merge_concepts(parts: list[ConceptStats]) -> ConceptStats:
     return merged
 
 
-def _merge_quizzes(parts: list[QuizStats]) -> QuizStats:
-    merged = QuizStats()
+_Stats = TypeVar("_Stats", QuizStats, SummaryStats)
+
+
+def _merge_counts(parts: list[_Stats], kind: type[_Stats]) -> _Stats:
+    merged = kind()
     for part in parts:
         for name, value in vars(part).items():
             current = getattr(merged, name)
@@ -715,6 +887,7 @@ def _rows(concepts: list[ConceptStats], quizzes: list[QuizStats]) -> list[tuple[
         ("blanks on gold concepts", [_share(q.blanks_on_gold, q.blanks) for q in quizzes]),
         ("josa errors / checked", [f"{len(q.josa_errors)}/{q.josa_checked}" for q in quizzes]),
         ("substitution errors / swaps", [f"{len(q.swap_errors)}/{q.swaps}" for q in quizzes]),
+        ("  of them across kind or number", [f"{q.swaps_across}/{q.swaps}" for q in quizzes]),
         (
             "true/false: share true",
             [_share(q.true_false["true"], sum(q.true_false.values())) for q in quizzes],
@@ -733,7 +906,37 @@ def _rows(concepts: list[ConceptStats], quizzes: list[QuizStats]) -> list[tuple[
         p_values.append(f"{p:.2f}")
     rows.append(("answer position counts 1/2/3/4", positions))
     rows.append(("position chi-square p (uniform)", p_values))
+    rows += [
+        ("true/false longest run", [str(max(q.tf_runs, default=0)) for q in quizzes]),
+        ("distractors that are gold", [_share(q.distractors_gold, q.distractors) for q in quizzes]),
+        (
+            "top distractor's share of MC",
+            [_share(q.top_distractor_uses, q.mc_questions) for q in quizzes],
+        ),
+        (
+            "explanations citing the source",
+            [_share(q.explanations_citing, q.explanations) for q in quizzes],
+        ),
+    ]
     return rows
+
+
+def _summary_rows(summaries: list[SummaryStats]) -> list[tuple[str, list[str]]]:
+    return [
+        ("summary dangling / kept", [f"{len(s.dangling)}/{s.kept}" for s in summaries]),
+        ("brief: gold concepts mentioned", [_share(s.gold_in_brief, s.gold) for s in summaries]),
+        (
+            "brief: reaches the last third",
+            [f"{s.briefs_reaching_end}/{s.briefs}" for s in summaries],
+        ),
+    ]
+
+
+def _summary_details(summaries: SummaryStats, verbose: bool) -> None:
+    if summaries.dangling:
+        print("  dangling references: " + " | ".join(summaries.dangling))
+    if verbose and summaries.brief_misses:
+        print("  gold concepts the brief misses: " + " | ".join(summaries.brief_misses))
 
 
 def _details(concepts: ConceptStats, quizzes: QuizStats, verbose: bool) -> None:

@@ -45,6 +45,10 @@ class Concept:
     score: float
     count: int
     first_sentence: int
+    # A name (Kiwi's NNP, Latin letters in Korean; a capitalised word mid-sentence in English).
+    proper: bool = False
+    # How common its rarest word is in general text (Zipf; 0 when not listed at all).
+    general: float = 0.0
 
 
 @dataclass
@@ -163,17 +167,20 @@ def _defined(sentence: Sentence, run: list[Token], language: Language) -> bool:
     )
 
 
-def _specificity(
-    stems: tuple[str, ...], surfaces: Counter[str], language: Language, proper: bool
-) -> float:
-    """1 for a word general text seldom uses, down to about 0.35 for the most common ones; a
-    phrase is as specific as its rarest word, and specific as a phrase."""
+def _rarest(stems: tuple[str, ...], surfaces: Counter[str], language: Language) -> float:
+    """The Zipf frequency of the term's rarest word in general text."""
     word = surfaces.most_common(1)[0][0]
     if language == "ko":
         frequencies = [zipf(stem, "ko") for stem in stems]
     else:
         frequencies = [zipf(w, "en") for w in re.split(r"[\s-]+", word) if w]
-    common = max(0.0, min(frequencies, default=0.0) - _COMMON)
+    return min(frequencies, default=0.0)
+
+
+def _specificity(rarest: float, stems: tuple[str, ...], proper: bool) -> float:
+    """1 for a word general text seldom uses, down to about 0.35 for the most common ones; a
+    phrase is as specific as its rarest word, and specific as a phrase."""
+    common = max(0.0, rarest - _COMMON)
     if proper:
         common /= 2  # names (세종, Britain) are common in general text and still what it is about
     if len(stems) > 1:
@@ -190,13 +197,14 @@ def _concept(stats: _Stats, language: Language) -> Concept:
         + (1.0 if first == 0 else 0.0)
         + (2.5 if stats.defined else 0.0)
     )
-    score *= _specificity(stats.stems, stats.surfaces, language, stats.proper)
+    rarest = _rarest(stats.stems, stats.surfaces, language)
+    score *= _specificity(rarest, stats.stems, stats.proper)
     if stats.proper:
         score *= 1.2  # names (세종, James Watt, ATP) are what history and science texts list
     label = stats.surfaces.most_common(1)[0][0]
     if language == "ko":
         label = " ".join(label.split())
-    return Concept(label, stats.stems, round(score, 6), stats.count, first)
+    return Concept(label, stats.stems, round(score, 6), stats.count, first, stats.proper, rarest)
 
 
 def _without_shadowed(candidates: list[Concept]) -> list[Concept]:

@@ -122,9 +122,11 @@ def test_quiz_generation_respects_types_and_is_deterministic():
     questions = first.structured(QuizQuestionSet).questions
 
     assert [q.type for q in questions] == ["true_false"] * 3
-    assert [q.answers for q in questions] == [["true"], ["false"], ["true"]]
-    assert "false" in questions[1].answers
-    assert questions[1].question.removeprefix("True or false? ") not in _sentences(EN)
+    verdicts = [q.answers[0] for q in questions]
+    assert sorted(set(verdicts)) == ["false", "true"]  # see test_local_quiz for the balance
+    for question in questions:
+        statement = question.question.removeprefix("True or false? ")
+        assert (statement in _sentences(EN)) == (question.answers == ["true"])
     assert generate(AITask.QUIZ_QUESTIONS, request).text == first.text
 
 
