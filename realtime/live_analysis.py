@@ -44,6 +44,7 @@ from studymate_api.streaming import (
     StreamProcessor,
     get_stream_processor,
     leases_for,
+    partition_of,
 )
 from studymate_api.streaming.backend import parse_id
 
@@ -122,11 +123,20 @@ class LiveClock:
     passes, every `interval` seconds. Ticks go through the stream like any event, so the
     analyzer stays the only writer of a session's state. Process-local: a hint, not state —
     after a restart, the sweep's ticks (every minute) cover the sessions until they send again.
+    `owns(user_id)`: whether this process still holds the learner's partition; a session whose
+    partition moved to another process is forgotten (its new owner ticks it once it sees it).
     """
 
-    def __init__(self, interval: float, *, forget_after: float) -> None:
+    def __init__(
+        self,
+        interval: float,
+        *,
+        forget_after: float,
+        owns: Callable[[int], bool] | None = None,
+    ) -> None:
         self.interval = interval
         self.forget_after = forget_after
+        self.owns = owns
         self._last_event: dict[str, tuple[int, float]] = {}  # session -> (user, wall time)
         self._lock = threading.Lock()
 
@@ -141,8 +151,9 @@ class LiveClock:
     def due(self, now: float) -> list[dict[str, Any]]:
         """Tick events for the sessions quiet for at least one interval."""
         with self._lock:
-            for session_id, (_user, seen) in list(self._last_event.items()):
-                if now - seen > self.forget_after:
+            for session_id, (user_id, seen) in list(self._last_event.items()):
+                moved = self.owns is not None and not self.owns(user_id)
+                if moved or now - seen > self.forget_after:
                     del self._last_event[session_id]
             quiet = [
                 (session_id, user_id)
@@ -172,10 +183,11 @@ class LiveClock:
         return thread
 
     @classmethod
-    def from_settings(cls) -> LiveClock:
+    def from_settings(cls, owns: Callable[[int], bool] | None = None) -> LiveClock:
         return cls(
             settings.REALTIME_ANALYZER_TICK_SECONDS,
             forget_after=settings.REALTIME_SESSION_IDLE_SECONDS + 60,
+            owns=owns,
         )
 
 
@@ -251,7 +263,9 @@ def activity_handler(
 def register_analyzer(processor: StreamProcessor, sender: Sender, leases: Leases) -> LiveClock:
     """Register the analyzer on every partition, each fenced by its lease; returns its clock,
     for the caller to `start`."""
-    clock = LiveClock.from_settings()
+    clock = LiveClock.from_settings(
+        owns=lambda user_id: leases.holds(partition_of(user_id, leases.partitions))
+    )
     for index, stream in enumerate(activity_streams()):
         handler = activity_handler(sender, clock, functools.partial(leases.holds, index))
         processor.register_handler(stream, ANALYZER_GROUP, handler)
