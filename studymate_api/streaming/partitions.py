@@ -13,11 +13,13 @@ would be handled after newer ones of the same learner.
 Leases (Redis, `RedisLeases`): `<prefix>{<stream>:leases}:<n>` holds the owner's token, set NX
 with a TTL (`lease_ms`) and renewed every third of it; `<prefix>{<stream>:leases}:members` is a
 sorted set of live processes scored by when their membership expires. One Lua script per beat
-renews the process's membership, counts the live processes, keeps at most
-ceil(partitions / live) leases (renewing them, giving back the rest) and takes unowned ones up
-to that share. A process that dies stops renewing: its leases expire after `lease_ms` and the
-survivors take them at their next beat (at most `lease_ms` * 4/3 after the last renewal). The
-keys share one hash tag, so the script runs on one Redis Cluster shard.
+renews the process's membership, counts the live processes, works out this process's share
+(partitions // live, one more for the first partitions % live processes by name: the shares add
+up to the partitions and none exceeds ceil(partitions / live)), keeps that many of its leases
+(renewing them, giving back the rest) and takes unowned ones up to its share. A process that
+dies stops renewing: its leases expire after `lease_ms` and the survivors take them at their
+next beat (at most `lease_ms` * 4/3 after the last renewal). The keys share one hash tag, so
+the script runs on one Redis Cluster shard.
 
 Fencing: a process acts on a partition (stores an analysis, acknowledges) only while its lease
 is certainly still valid: `holds` answers from the time of the last successful beat (the lease
@@ -113,9 +115,20 @@ else
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('PEXPIRE', KEYS[1], ttl * 4)
-local live = redis.call('ZCARD', KEYS[1])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local live = #members
 local share = 0
-if stay then share = math.ceil(partitions / math.max(live, 1)) end
+if stay then
+  -- Shares that add up to the partitions: each its floor, one more for the first
+  -- (partitions % live) members by name (a stable order: scores change every beat).
+  table.sort(members)
+  local rank = 0
+  for i, member in ipairs(members) do
+    if member == owner then rank = i - 1 end
+  end
+  share = math.floor(partitions / live)
+  if rank < partitions % live then share = share + 1 end
+end
 local held, free = {}, {}
 for i = 2, #KEYS do
   local current = redis.call('GET', KEYS[i])

@@ -222,3 +222,14 @@ def test_a_failure_during_a_takeover_holds_the_messages_after_it(make_processor:
         pass
 
     assert recorder.seen == [0, 0, 1, 2, 3]
+
+
+def test_three_processes_split_eight_partitions_three_three_two(
+    redis_client: redis.Redis, key_prefix: str
+):
+    leases = [make_leases(redis_client, key_prefix, name) for name in ("a", "b", "c")]
+    for _ in range(3):  # joins and hand-overs settle within a few beats
+        held = [one.beat() for one in leases]
+
+    assert sorted(len(share) for share in held) == [2, 3, 3]
+    assert sorted(index for share in held for index in share) == list(range(8))
