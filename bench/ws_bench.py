@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ws_bench.py learners [--learners 200] [--rate 5] [--seconds 20]
     .venv/bin/python bench/ws_bench.py rooms ...
+    .venv/bin/python bench/ws_bench.py scaling [--processes 1,2] [--events 60000] ...
 
 Needs DATABASE_URL (a PostgreSQL server: the bench creates, migrates and drops its own database
 `studymate_bench_<random>` there) and REDIS_URL (channel layer, cache, streams; the bench uses
@@ -34,6 +35,18 @@ learner's frame to their metrics, before and after. `--rate 1 --learners 20` is 
 0.73 -> 0.34 + 0.20 = 0.54, every event answered in every run.
 
 (b) `rooms`: room fan-out across two server processes (see `bench_rooms`).
+
+(c) `scaling`: one `stream` process against two, side by side in one run (see `bench_scaling`):
+events/s at saturation (a backlog published straight into the partitions and drained: read,
+folded into the stored state, metrics sent on the channel layer, acknowledged) and p50/p99
+from an event sent over a socket to its metrics at a fixed load (`learners`' measurement).
+Measured on the 2-core machine, quiet but for the bench (load 1.0-1.8; `--events 200000`),
+two runs: saturation 33,681 -> 54,239 and 36,262 -> 60,572 events/s (1.61x and 1.67x; each
+process ~40,000 events per CPU second alone or beside the other, the cores 82-85% busy with
+two, Redis at 22%); fixed load p99 29.4 -> 37.6 and 33.6 -> 29.7 ms, every event answered. With
+another test suite taking a core, 37,622 vs 31,866: the second process only shares the starved
+core. What could flatter it: every session's state is warm in Redis; the backlog's batches hold
+~8 events per session, fewer round trips per event than learners sending one event a second.
 """
 
 from __future__ import annotations
@@ -64,7 +77,7 @@ from tests.e2e.harness import (  # noqa: E402
     base_env,
     run_manage,
     running_server,
-    running_stream_process,
+    running_stream_processes,
 )
 
 # Hundreds of learners connect at once: let the kernel queue them all.
@@ -174,10 +187,10 @@ def _use_database(database_url: str) -> None:
 
 
 @contextlib.contextmanager
-def bench_stack(*, servers: int, with_stream: bool, tree: Path = PROJECT_DIR) -> Iterator[Stack]:
-    """A fresh database migrated by `tree`, `servers` daphne processes of `tree` and
-    (optionally) its stream process, all on REDIS_URL. Django in this process is set up against
-    the same database."""
+def bench_stack(*, servers: int, streams: int, tree: Path = PROJECT_DIR) -> Iterator[Stack]:
+    """A fresh database migrated by `tree`, `servers` daphne processes of `tree` and `streams`
+    stream processes, all on REDIS_URL. Django in this process is set up against the same
+    database."""
     redis_url = os.environ.get("REDIS_URL", "").strip()
     if not redis_url:
         raise SystemExit("set REDIS_URL (channel layer, cache and streams)")
@@ -195,8 +208,9 @@ def bench_stack(*, servers: int, with_stream: bool, tree: Path = PROJECT_DIR) ->
         _use_database(database_url)
         with contextlib.ExitStack() as stack:
             urls = stack.enter_context(daphne_servers(env, servers))
-            if with_stream:
-                stack.enter_context(running_stream_process(env))
+            if streams:
+                stack.enter_context(running_stream_processes(env, streams))
+                wait_for_partitions(env, streams)
             yield Stack(env=env, urls=urls)
 
 
@@ -234,7 +248,7 @@ def cpu_seconds() -> dict[str, float]:
         command = " ".join(process.cmdline())
         if "daphne" in command:
             return f"daphne-{process.pid}"
-        return "stream" if "--start-streaming" in command else f"child-{process.pid}"
+        return f"stream-{process.pid}" if "--start-streaming" in command else f"child-{process.pid}"
 
     me = psutil.Process()
     used = {"bench client": sum(me.cpu_times()[:2])}
@@ -377,8 +391,8 @@ def bench_learners(args: argparse.Namespace) -> None:
     for label, tree in trees:
         if len(trees) > 1:
             print(f"--- {label}")
-        cpu, processed = _bench_learners_on(tree, args)
-        per_event.append((label, cpu, processed))
+        result = _bench_learners_on(tree, args)
+        per_event.append((label, result.cpu, result.sent_in_run))
     print("cpu per processed event (ms):")
     for label, cpu, processed in per_event:
         shares = {role: 1000 * seconds / max(processed, 1) for role, seconds in cpu.items()}
@@ -389,10 +403,20 @@ def bench_learners(args: argparse.Namespace) -> None:
         )
 
 
-def _bench_learners_on(tree: Path, args: argparse.Namespace) -> tuple[dict[str, float], int]:
-    """One run of the learners' load on `tree`'s servers: the servers' CPU seconds by role
-    over the run, and the events processed in the measured window."""
-    with bench_stack(servers=1, with_stream=True, tree=tree) as stack:
+@dataclass(frozen=True)
+class LearnersResult:
+    cpu: dict[str, float]  # CPU seconds by role (daphne, stream) over the whole run
+    sent_in_run: int  # events sent in the run (warm-up and drain too); 0 if none was answered
+    processed_per_second: float
+    unanswered: int
+    p50_ms: float
+    p99_ms: float
+
+
+def _bench_learners_on(tree: Path, args: argparse.Namespace, streams: int = 1) -> LearnersResult:
+    """One run of the learners' load on `tree`'s servers (one daphne, `streams` stream
+    processes): the servers' CPU by role and the figures of the measured window."""
+    with bench_stack(servers=1, streams=streams, tree=tree) as stack:
         learners = create_learners(args.learners)
         sessions = start_sessions(stack.urls[0], learners)
         print(
@@ -403,7 +427,7 @@ def _bench_learners_on(tree: Path, args: argparse.Namespace) -> tuple[dict[str, 
         runs = asyncio.run(_run_learners(stack.urls[0], learners, sessions, args))
         after = cpu_seconds()
         cpu = cpu_report(before, after, time.perf_counter() - started)
-    processed = report_learners(runs)
+    processed, rate, latencies_ms = report_learners(runs)
     print(f"cpu (% of one core)  {cpu}")
     stages = {
         "server receipt -> metrics": [value for run in runs for value in run.back_ms],
@@ -417,12 +441,20 @@ def _bench_learners_on(tree: Path, args: argparse.Namespace) -> tuple[dict[str, 
             )
     # The servers' CPU over the whole run (warm-up and drain too) per event sent in it.
     sent_in_run = sum(len(run.sent) for run in runs)
-    return cpu_by_role(before, after), sent_in_run if processed else 0
+    window = sum(1 for run in runs for ref in run.sent if ref >= run.measured_from)
+    return LearnersResult(
+        cpu=cpu_by_role(before, after),
+        sent_in_run=sent_in_run if processed else 0,
+        processed_per_second=rate,
+        unanswered=window - processed,
+        p50_ms=statistics.median(latencies_ms) if latencies_ms else 0.0,
+        p99_ms=percentile(latencies_ms, 0.99),
+    )
 
 
-def report_learners(runs: list[LearnerRun]) -> int:
+def report_learners(runs: list[LearnerRun]) -> tuple[int, float, list[float]]:
     """Figures over the measured window (after the warm-up) of every learner; returns how
-    many of its events were processed."""
+    many of its events were processed, at what rate, and each one's latency (ms)."""
     window = [
         sent_at for run in runs for ref, sent_at in run.sent.items() if ref >= run.measured_from
     ]
@@ -444,7 +476,7 @@ def report_learners(runs: list[LearnerRun]) -> int:
             f"p99 {percentile(latencies_ms, 0.99):.1f}  "
             f"max {max(latencies_ms):.1f}"
         )
-    return answered
+    return answered, answered / elapsed, latencies_ms
 
 
 # --- (b) rooms: fan-out across two server processes ---------------------------------------------
@@ -463,7 +495,7 @@ def bench_rooms(args: argparse.Namespace) -> None:
     (CHANNEL_LAYER=pubsub and list). Targets: p99 <= 50 ms and <= 300 ms, 0 lost.
     """
     options = _room_options()
-    with bench_stack(servers=0, with_stream=False) as stack:
+    with bench_stack(servers=0, streams=0) as stack:
         most = max(members for members, _rate in ROOM_SCENARIOS)
         learners = create_learners(most)
         results: list[RoomFanoutResult] = []
@@ -686,6 +718,237 @@ def _room_summary(results: list[RoomFanoutResult]) -> None:
         print(f"{layer}: {verdict} (worst p99 {worst:.1f} ms, lost {sum(r.lost for r in runs)})")
 
 
+# --- (c) scaling: one stream process against two ----------------------------------------------
+
+PARTITIONS_SETTLE_SECONDS = 60.0
+DRAIN_LEASE_MS = 30_000
+DRAIN_LIMIT_SECONDS = 300.0
+ACTIVITY_KINDS = ("answer", "answer", "scroll", "note", "focus")
+
+
+def wait_for_partitions(env: dict[str, str], processes: int) -> None:
+    """Waits until `processes` stream processes share every partition of the activity stream
+    (their leases in Redis), so a measurement starts with the work already split. A single
+    process holds them all from its first beat, before it says it is ready."""
+    import redis
+
+    if processes < 2:
+        return
+    partitions = int(env.get("STREAM_PARTITIONS", "16"))
+    base = f"{env['STREAM_KEY_PREFIX']}{{learning.activity:leases}}"
+    client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    deadline = time.monotonic() + PARTITIONS_SETTLE_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            owners = client.mget([f"{base}:{index}" for index in range(partitions)])
+            if all(owners) and len(set(owners)) == processes:
+                return
+            time.sleep(0.2)
+    finally:
+        client.close()
+    raise SystemExit(f"{processes} stream processes never shared the {partitions} partitions")
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    processes: int
+    events: int
+    seconds: float
+    stream_cpu: list[float]  # % of one core, each stream process, over the drain
+    redis_cpu: float  # % of one core
+    bench_cpu: float  # % of one core: this process, watching the partitions drain
+    machine_busy: float  # % of all cores busy (anything: these processes and everyone else's)
+    load_average: float
+    entry_bytes: float  # Redis memory per stream entry (the backlog, as MEMORY USAGE counts it)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Events per CPU second the stream processes spent: what a core given to them
+        carries, whoever else wanted the cores."""
+        return self.rate / max(sum(self.stream_cpu) / 100, 1e-9)
+
+
+def _redis_cpu_seconds(client: Any) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+def drain_backlog(
+    env: dict[str, str],
+    learners: list[tuple[int, str]],
+    sessions: list[str],
+    events: int,
+    pids: list[int],
+) -> DrainResult:
+    """Writes `events` activity events of the learners' live sessions straight into their
+    partitions (as daphne would, without the sockets: daphne and the clients would saturate the
+    two cores long before the analyzer) while the stream processes are paused (SIGSTOP), then
+    resumes them together (SIGCONT) and times until every partition is drained: read, folded
+    into the stored state, metrics sent on the channel layer, acknowledged. Writing while they
+    ran would time the writer, not them."""
+    import json
+    import signal
+
+    import psutil
+
+    from studymate_api.streaming import (
+        RedisStreamBackend,
+        partition_of,
+        partition_stream,
+        partition_streams,
+    )
+
+    partitions = int(env.get("STREAM_PARTITIONS", "16"))
+    prefix = env["STREAM_KEY_PREFIX"]
+    backend = RedisStreamBackend.from_url(env["REDIS_URL"], key_prefix=prefix, block_ms=1000)
+    client = backend.client
+    streams = partition_streams("learning.activity", partitions)
+    encoded: list[tuple[str, str]] = []  # encoded before the pause, to keep the pause short
+    for number in range(events):
+        index = number % len(learners)
+        user_id = learners[index][0]
+        kind = ACTIVITY_KINDS[number % len(ACTIVITY_KINDS)]
+        event: dict[str, Any] = {
+            "session_id": sessions[index],
+            "user_id": user_id,
+            "event": kind,
+            "at": time.time(),
+            "ref": number // len(learners) + 1,
+        }
+        if kind == "answer":
+            event["correct"] = number % 3 != 0
+        stream = partition_stream("learning.activity", partition_of(user_id, partitions))
+        encoded.append((stream, json.dumps(event, separators=(",", ":"))))
+    processes = [psutil.Process(pid) for pid in pids]
+    for process in processes:
+        process.send_signal(signal.SIGSTOP)
+    keys = [backend.key(stream) for stream in streams]
+    try:
+        for start in range(0, len(encoded), 5_000):
+            backend.publish_routed(encoded[start : start + 5_000], max_length=events * 2)
+        stored = sum(int(client.memory_usage(key, samples=0) or 0) for key in keys)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGCONT)
+    cpu_before = [sum(process.cpu_times()[:2]) for process in processes]
+    redis_before = _redis_cpu_seconds(client)
+    me, machine_before = psutil.Process(), psutil.cpu_times()
+    me_before = sum(me.cpu_times()[:2])
+    started = time.perf_counter()
+    while time.perf_counter() - started < DRAIN_LIMIT_SECONDS:
+        # One pipelined XINFO GROUPS over the partitions: a cheap look, so this process takes
+        # little of the cores the stream processes need.
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.xinfo_groups(key)
+            replies = pipe.execute()
+        groups = [g for reply in replies for g in reply if g["name"] == "analyzer"]
+        if len(groups) == len(keys) and all(g["pending"] == 0 and g["lag"] == 0 for g in groups):
+            break
+        time.sleep(0.05)
+    else:
+        raise SystemExit(f"the backlog was not drained within {DRAIN_LIMIT_SECONDS} s")
+    seconds = time.perf_counter() - started
+    cpu_after = [sum(process.cpu_times()[:2]) for process in processes]
+    redis_used = _redis_cpu_seconds(client) - redis_before
+    me_used = sum(me.cpu_times()[:2]) - me_before
+    machine_after = psutil.cpu_times()
+    total = sum(machine_after) - sum(machine_before)
+    idle = (machine_after.idle + machine_after.iowait) - (
+        machine_before.idle + machine_before.iowait
+    )
+    client.delete(*keys)
+    client.close()
+    return DrainResult(
+        processes=len(pids),
+        events=events,
+        seconds=seconds,
+        stream_cpu=[100 * (a - b) / seconds for a, b in zip(cpu_after, cpu_before, strict=True)],
+        redis_cpu=100 * redis_used / seconds,
+        bench_cpu=100 * me_used / seconds,
+        machine_busy=100 * (1 - idle / total) if total else 0.0,
+        load_average=os.getloadavg()[0],
+        entry_bytes=stored / events,
+    )
+
+
+def session_memory(redis_url: str, sessions: list[str]) -> float:
+    """Bytes Redis holds per live session (its meta, analyzer state and heartbeat keys, as
+    MEMORY USAGE counts them), averaged over the sessions."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    total = 0
+    try:
+        for session_id in sessions:
+            for key in client.scan_iter(match=f"*realtime:learning:{session_id}:*", count=1000):
+                total += int(client.memory_usage(key) or 0)
+    finally:
+        client.close()
+    return total / max(len(sessions), 1)
+
+
+def bench_scaling(args: argparse.Namespace) -> None:
+    """One stream process against two, in one run: (1) saturation, a backlog of `--events`
+    drained, events/s; (2) a fixed load over real sockets (`--learners` x `--rate`), p50/p99
+    from an event sent to its metrics received."""
+    counts = [int(count) for count in args.processes.split(",")]
+    drains: list[DrainResult] = []
+    with bench_stack(servers=1, streams=0) as stack:
+        learners = create_learners(args.learners)
+        sessions = start_sessions(stack.urls[0], learners)
+        for count in counts:
+            # A key prefix per measurement: fresh partitions, groups and leases. Leases long
+            # enough that the pause while the backlog is written never lets one lapse.
+            env = {
+                **stack.env,
+                "STREAM_KEY_PREFIX": f"{stack.env['STREAM_KEY_PREFIX']}d{count}:",
+                "STREAM_LEASE_MS": str(DRAIN_LEASE_MS),
+            }
+            with running_stream_processes(env, count) as processes:
+                wait_for_partitions(env, count)
+                pids = [process.pid for process, _log in processes]
+                result = drain_backlog(env, learners, sessions, args.events, pids)
+            print(
+                f"saturation, {count} stream process(es): {result.events} events in "
+                f"{result.seconds:.2f} s = {result.rate:,.0f} events/s",
+                flush=True,
+            )
+            drains.append(result)
+        per_session = session_memory(stack.env["REDIS_URL"], sessions[:20])
+    loads: list[tuple[int, LearnersResult]] = []
+    for count in counts if args.learners_load else []:
+        print(f"--- fixed load, {count} stream process(es)")
+        loads.append((count, _bench_learners_on(PROJECT_DIR, args, streams=count)))
+    print()
+    print(f"saturation: a backlog of {args.events} events over {args.learners} live sessions")
+    print(
+        f"{'processes':>9} {'events/s':>9} {'x one':>6}  "
+        "stream CPU (% of a core each)  events/CPU-s  Redis  watcher  cores busy  load"
+    )
+    for result in drains:
+        print(
+            f"{result.processes:>9} {result.rate:>9,.0f} {result.rate / drains[0].rate:>6.2f}  "
+            f"{' + '.join(f'{cpu:.0f}' for cpu in result.stream_cpu):<29} "
+            f"{result.per_cpu_second:>12,.0f}  "
+            f"{result.redis_cpu:>5.0f}%  {result.bench_cpu:>6.0f}%  "
+            f"{result.machine_busy:>9.0f}%  {result.load_average:.1f}"
+        )
+    print(f"Redis memory per live session (its meta and analyzer state): {per_session:.0f} B")
+    print(f"Redis memory per activity stream entry: {drains[0].entry_bytes:.0f} B")
+    print(f"fixed load: {args.learners} learners x {args.rate} events/s over real sockets")
+    print(f"{'processes':>9} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'unanswered':>10}")
+    for count, load in loads:
+        print(
+            f"{count:>9} {load.processed_per_second:>9,.0f} {load.p50_ms:>7.1f} "
+            f"{load.p99_ms:>7.1f} {load.unanswered:>10}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -698,9 +961,24 @@ def main() -> None:
         "--baseline", type=Path, default=None, help="a worktree to run first, for before/after"
     )
     commands.add_parser("rooms", help="(b) room fan-out across two servers")
+    scaling = commands.add_parser("scaling", help="(c) one stream process against two")
+    scaling.add_argument("--processes", default="1,2", help="stream process counts to compare")
+    scaling.add_argument("--events", type=int, default=100_000, help="backlog drained")
+    scaling.add_argument("--learners", type=int, default=200)
+    scaling.add_argument("--rate", type=float, default=5.0, help="events/s per learner")
+    scaling.add_argument("--seconds", type=float, default=20.0, help="measured time")
+    scaling.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    scaling.add_argument(
+        "--no-learners-load",
+        dest="learners_load",
+        action="store_false",
+        help="only the saturation figure",
+    )
     args, _rest = parser.parse_known_args()
     if args.command == "learners":
         bench_learners(args)
+    elif args.command == "scaling":
+        bench_scaling(args)
     else:
         bench_rooms(args)
 

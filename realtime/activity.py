@@ -17,7 +17,7 @@ from typing import Any
 
 from studymate_api.streaming import InMemoryStreamBackend, get_stream_processor
 
-from .streams import ACTIVITY_STREAM
+from .streams import activity_stream_for
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realtime-publish")
 
@@ -47,16 +47,15 @@ class ActivityPublisher:
             self._flushing = False
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        events = [event for event, _done in batch]
+        # Each event to its learner's partition, all in one round trip.
+        routed = [(activity_stream_for(event["user_id"]), event) for event, _done in batch]
         processor = get_stream_processor()
         try:
             if isinstance(processor.backend, InMemoryStreamBackend):
                 # No I/O to wait for (embedded): a thread hop would cost more than the append.
-                processor.publish_many(ACTIVITY_STREAM, events)
+                processor.publish_routed(routed)
             else:
-                await self._loop.run_in_executor(
-                    _executor, processor.publish_many, ACTIVITY_STREAM, events
-                )
+                await self._loop.run_in_executor(_executor, processor.publish_routed, routed)
         except Exception as error:
             for _event, done in batch:
                 if not done.done():

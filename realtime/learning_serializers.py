@@ -184,6 +184,10 @@ class StreamingStatusOutputSerializer(serializers.Serializer[Any]):
     length = serializers.IntegerField()
     dead_letters = serializers.IntegerField()
     groups = StreamGroupOutputSerializer(many=True)
+    partitions = serializers.IntegerField(
+        help_text="Redis streams the activity stream is split into by learner; the figures "
+        "above are their sums."
+    )
     analyzer_group = serializers.CharField()
     analyzer_in_process = serializers.BooleanField()
 

@@ -10,19 +10,25 @@ Where it runs: the `stream` process (`manage.py realtime_analytics_management
 --start-streaming`) with Redis; inside the web process when REALTIME_ANALYZER_IN_PROCESS is on
 (the embedded default: the in-process stream and channel layer exist only in that process).
 
-One consumer at a time: a session's state is read, folded and written back per batch, so two
-consumers of the group handling events of the same session at once would overwrite each
-other's folds. Run exactly one `stream` process (it handles several thousand events a second);
-when it dies, its replacement takes over the messages it held after STREAM_CLAIM_IDLE_MS.
+Any number of `stream` processes: the activity stream is split by learner into
+STREAM_PARTITIONS partitions, each read by one process at a time under a lease in Redis
+(studymate_api.streaming.partitions), so a session's batches are folded by one consumer, in
+order. A session's state is read, folded and written back per batch, in Redis; the process
+stores it only while it still holds the partition (the fence), then sends the metrics, and the
+stream acknowledges after that. A process that dies mid-batch leaves its batch unacknowledged:
+the partition's next owner handles it first, and the fold skips what the stored state already
+has (`last_message_id`), so no event is analysed twice and none is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -30,7 +36,16 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import translation
 
-from studymate_api.streaming import StreamMessage, StreamProcessor, get_stream_processor
+from studymate_api.streaming import (
+    Leases,
+    PartitionedConsumer,
+    PartitionLost,
+    StreamMessage,
+    StreamProcessor,
+    get_stream_processor,
+    leases_for,
+    partition_of,
+)
 from studymate_api.streaming.backend import parse_id
 
 from .analysis import (
@@ -46,7 +61,7 @@ from .analysis import (
 from .broadcast import Event, LoopSender, learner_group
 from .selectors.sessions import live_session_metas
 from .session_state import SessionMeta, analysis_store_many, live_states_load
-from .streams import ACTIVITY_STREAM, ANALYZER_GROUP
+from .streams import ACTIVITY_STREAM, ANALYZER_GROUP, activity_stream_for, activity_streams
 
 logger = structlog.get_logger(__name__)
 
@@ -108,11 +123,20 @@ class LiveClock:
     passes, every `interval` seconds. Ticks go through the stream like any event, so the
     analyzer stays the only writer of a session's state. Process-local: a hint, not state —
     after a restart, the sweep's ticks (every minute) cover the sessions until they send again.
+    `owns(user_id)`: whether this process still holds the learner's partition; a session whose
+    partition moved to another process is forgotten (its new owner ticks it once it sees it).
     """
 
-    def __init__(self, interval: float, *, forget_after: float) -> None:
+    def __init__(
+        self,
+        interval: float,
+        *,
+        forget_after: float,
+        owns: Callable[[int], bool] | None = None,
+    ) -> None:
         self.interval = interval
         self.forget_after = forget_after
+        self.owns = owns
         self._last_event: dict[str, tuple[int, float]] = {}  # session -> (user, wall time)
         self._lock = threading.Lock()
 
@@ -127,8 +151,9 @@ class LiveClock:
     def due(self, now: float) -> list[dict[str, Any]]:
         """Tick events for the sessions quiet for at least one interval."""
         with self._lock:
-            for session_id, (_user, seen) in list(self._last_event.items()):
-                if now - seen > self.forget_after:
+            for session_id, (user_id, seen) in list(self._last_event.items()):
+                moved = self.owns is not None and not self.owns(user_id)
+                if moved or now - seen > self.forget_after:
                     del self._last_event[session_id]
             quiet = [
                 (session_id, user_id)
@@ -146,7 +171,7 @@ class LiveClock:
             if not ticks:
                 continue
             try:
-                processor.publish_many(ACTIVITY_STREAM, ticks)
+                processor.publish_routed((activity_stream_for(t["user_id"]), t) for t in ticks)
             except Exception:  # Redis away: the next interval tries again
                 logger.warning("learning_clock_ticks_failed", sessions=len(ticks), exc_info=True)
 
@@ -158,10 +183,11 @@ class LiveClock:
         return thread
 
     @classmethod
-    def from_settings(cls) -> LiveClock:
+    def from_settings(cls, owns: Callable[[int], bool] | None = None) -> LiveClock:
         return cls(
             settings.REALTIME_ANALYZER_TICK_SECONDS,
             forget_after=settings.REALTIME_SESSION_IDLE_SECONDS + 60,
+            owns=owns,
         )
 
 
@@ -179,10 +205,14 @@ def _note_sessions(
 
 
 def analyze_batch(
-    batch: Sequence[StreamMessage], clock: LiveClock | None = None
+    batch: Sequence[StreamMessage],
+    clock: LiveClock | None = None,
+    fence: Callable[[], bool] | None = None,
 ) -> list[tuple[str, Event]]:
     """Fold a batch into the stored analyzer states; returns the events to send. Events of
-    ended or unknown sessions are dropped; redelivered ones are skipped (idempotent)."""
+    ended or unknown sessions are dropped; redelivered ones are skipped (idempotent). `fence`
+    is asked right before the states are written: false (the partition moved to another
+    process) raises PartitionLost and writes nothing."""
     grouped = _by_session(batch)
     known, stored = live_states_load(grouped)
     metas = live_session_metas(list(grouped), known=known)
@@ -205,16 +235,20 @@ def analyze_batch(
         metrics = metrics_of(state, meta.profile)
         deliveries.append((group, metrics_event(meta, metrics, state, ref)))
         deliveries += [(group, feedback_event(meta, item)) for item in feedback]
+    if fence is not None and changed_states and not fence():
+        raise PartitionLost("the partition moved to another process: its owner handles this")
     analysis_store_many(changed_states)
     return deliveries
 
 
-def activity_handler(sender: Sender, clock: LiveClock | None = None) -> Any:
-    """The batch handler to register on the activity stream."""
+def activity_handler(
+    sender: Sender, clock: LiveClock | None = None, fence: Callable[[], bool] | None = None
+) -> Any:
+    """The batch handler to register on a partition of the activity stream."""
 
     def handle(batch: Sequence[StreamMessage]) -> None:
         try:
-            deliveries = analyze_batch(batch, clock)
+            deliveries = analyze_batch(batch, clock, fence)
         finally:
             # The database is only read when the cache lost a session; like a request, a
             # batch must not keep a connection open (CONN_MAX_AGE decides).
@@ -226,11 +260,26 @@ def activity_handler(sender: Sender, clock: LiveClock | None = None) -> Any:
     return handle
 
 
-def register_analyzer(processor: StreamProcessor, sender: Sender) -> LiveClock:
-    """Register the analyzer; returns its clock, for the caller to `start`."""
-    clock = LiveClock.from_settings()
-    processor.register_handler(ACTIVITY_STREAM, ANALYZER_GROUP, activity_handler(sender, clock))
+def register_analyzer(processor: StreamProcessor, sender: Sender, leases: Leases) -> LiveClock:
+    """Register the analyzer on every partition, each fenced by its lease; returns its clock,
+    for the caller to `start`."""
+    clock = LiveClock.from_settings(
+        owns=lambda user_id: leases.holds(partition_of(user_id, leases.partitions))
+    )
+    for index, stream in enumerate(activity_streams()):
+        handler = activity_handler(sender, clock, functools.partial(leases.holds, index))
+        processor.register_handler(stream, ANALYZER_GROUP, handler)
     return clock
+
+
+def analyzer_consumer(
+    processor: StreamProcessor, sender: Sender, role: str
+) -> tuple[PartitionedConsumer, LiveClock]:
+    """This process's share of the activity stream's partitions, with the analyzer on them."""
+    name = consumer_name(role)
+    leases = leases_for(processor, ACTIVITY_STREAM, name)
+    clock = register_analyzer(processor, sender, leases)
+    return PartitionedConsumer(processor, ACTIVITY_STREAM, ANALYZER_GROUP, name, leases), clock
 
 
 def consumer_name(role: str) -> str:
@@ -249,14 +298,20 @@ class InProcessAnalyzer:
         self.sender = LoopSender(loop)
         self.processor = get_stream_processor()
         self.stop = threading.Event()
-        register_analyzer(self.processor, self.sender).start(self.processor, self.stop)
+        self.consumer, clock = analyzer_consumer(self.processor, self.sender, "web")
+        clock.start(self.processor, self.stop)
         self.thread = threading.Thread(target=self._run, name="realtime-analyzer", daemon=True)
         self.thread.start()
+        # A daemon thread dies with the process without a word: give the leases (with Redis)
+        # back at exit, so the next process does not wait for them to expire.
+        atexit.register(self.close)
 
     def _run(self) -> None:
-        self.processor.run(
-            ACTIVITY_STREAM, ANALYZER_GROUP, consumer_name("web"), stop_event=self.stop
-        )
+        self.consumer.run(stop_event=self.stop)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.consumer.leases.release()
 
     @classmethod
     def ensure(cls, loop: asyncio.AbstractEventLoop) -> InProcessAnalyzer:

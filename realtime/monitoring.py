@@ -215,12 +215,14 @@ def _queue_length(client: Any, queue: str) -> int:
 def stream_lags() -> list[StreamLag] | None:
     from studymate_api.streaming import get_stream_processor
 
-    from .streams import ACTIVITY_STREAM
+    from .selectors.streaming import activity_status
+    from .streams import activity_streams
 
     processor = get_stream_processor()
-    names = dict.fromkeys([ACTIVITY_STREAM, *(stream for stream, _group in processor.routes())])
-    try:
-        statuses = [processor.status(name) for name in names]
+    partitions = set(activity_streams())
+    others = dict.fromkeys(s for s, _group in processor.routes() if s not in partitions)
+    try:  # the activity stream's partitions as one line
+        statuses = [activity_status(), *(processor.status(name) for name in others)]
     except Exception:  # StreamUnavailable and the backend's own errors
         logger.warning("monitoring_probe_failed", source="streams", exc_info=True)
         return None

@@ -9,17 +9,24 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from studymate_api.streaming import get_stream_processor
+from studymate_api.streaming import StreamStatus, get_stream_processor, merged_status
 
 from ..models import LearningSession, SessionStatus
-from ..streams import ACTIVITY_STREAM, ANALYZER_GROUP
+from ..streams import ACTIVITY_STREAM, ANALYZER_GROUP, activity_streams
+
+
+def activity_status() -> StreamStatus:
+    """The activity stream, its partitions summed (503 when Redis is down)."""
+    processor = get_stream_processor()
+    return merged_status(ACTIVITY_STREAM, [processor.status(s) for s in activity_streams()])
 
 
 def streaming_status() -> dict[str, Any]:
     """The activity stream as the stream processor reports it (503 when Redis is down)."""
-    status = get_stream_processor().status(ACTIVITY_STREAM)
+    status = activity_status()
     return {
         **status.as_dict(),
+        "partitions": settings.STREAM_PARTITIONS,
         "analyzer_group": ANALYZER_GROUP,
         "analyzer_in_process": settings.REALTIME_ANALYZER_IN_PROCESS,
     }
@@ -27,7 +34,7 @@ def streaming_status() -> dict[str, Any]:
 
 def streaming_metrics() -> dict[str, Any]:
     """Throughput and backlog of the analyzer, and today's sessions."""
-    status = get_stream_processor().status(ACTIVITY_STREAM)
+    status = activity_status()
     group = status.group(ANALYZER_GROUP)
     since = timezone.now() - datetime.timedelta(hours=24)
     sessions = LearningSession.objects.aggregate(

@@ -41,7 +41,7 @@ from ..session_state import (
     state_forget,
     state_load,
 )
-from ..streams import ACTIVITY_STREAM
+from ..streams import activity_stream_for
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -268,9 +268,13 @@ def learning_sessions_sweep(*, now: float | None = None) -> SweepResult:
                 learning_session_finish(session_id=str(session.pk), reason=EndReason.INACTIVE)
             )
         elif meta is not None:
-            ticks.append(
-                {"session_id": meta.session_id, "user_id": meta.user_id, "event": "tick", "at": now}
-            )
+            tick = {
+                "session_id": meta.session_id,
+                "user_id": meta.user_id,
+                "event": "tick",
+                "at": now,
+            }
+            ticks.append((activity_stream_for(meta.user_id), tick))  # the learner's partition
     if ticks:
-        get_stream_processor().publish_many(ACTIVITY_STREAM, ticks)
+        get_stream_processor().publish_routed(ticks)
     return SweepResult(ended=ended, ticked=len(ticks))

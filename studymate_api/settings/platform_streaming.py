@@ -21,6 +21,14 @@ STREAM_MAX_DELIVERIES = read_int("STREAM_MAX_DELIVERIES", default=5, minimum=1)
 STREAM_CLAIM_IDLE_MS = read_int("STREAM_CLAIM_IDLE_MS", default=60_000, minimum=1)
 # A consumer retries its own failed messages once they have waited this long.
 STREAM_RETRY_DELAY_MS = read_int("STREAM_RETRY_DELAY_MS", default=1_000)
+# The activity stream is split into this many Redis streams by learner; each is read by one
+# `stream` process at a time, so more processes than partitions would idle. Fixed per
+# deployment: changing it moves learners between partitions (stop every writer and reader,
+# let the streams drain, then change it).
+STREAM_PARTITIONS = read_int("STREAM_PARTITIONS", default=16, minimum=1)
+# A partition's lease: renewed every third of it; a dead process's partitions are taken over
+# at most 4/3 of it after its last renewal. Keep it well above a batch's time.
+STREAM_LEASE_MS = read_int("STREAM_LEASE_MS", default=15_000, minimum=300)
 
 STREAM_KEY_PREFIX: str = env.str("STREAM_KEY_PREFIX", default="studymate:stream:").strip()
 if not re.fullmatch(r"[A-Za-z0-9_.:{}\-]{0,100}", STREAM_KEY_PREFIX):

@@ -5,7 +5,8 @@
     processor.publish("learning.activity", {"session": 7, "kind": "answer"})
     processor.run("learning.activity", "analyzer", "worker-1", stop_event=stop)
 
-See `processor` for the delivery contract (at least once; retries; dead letters; reclaim).
+See `processor` for the delivery contract (at least once; retries; dead letters; reclaim), and
+`partitions` for a stream split by key over any number of processes (`PartitionedConsumer`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,18 @@ from .backend import StreamBackend
 from .config import StreamConfig
 from .handlers import Handler, each_message
 from .memory import InMemoryStreamBackend
+from .partitions import (
+    AllPartitions,
+    Leases,
+    PartitionedConsumer,
+    PartitionLost,
+    RedisLeases,
+    leases_for,
+    merged_status,
+    partition_of,
+    partition_stream,
+    partition_streams,
+)
 from .processor import StreamProcessor, build_backend
 from .records import (
     ConsumerStatus,
@@ -28,12 +41,17 @@ from .redis_streams import RedisStreamBackend
 from .runtime import get_stream_processor, install_stop_signals
 
 __all__ = [
+    "AllPartitions",
     "ConsumerStatus",
     "DeadLetter",
     "GroupStatus",
     "Handler",
     "InMemoryStreamBackend",
+    "Leases",
+    "PartitionLost",
+    "PartitionedConsumer",
     "ProcessingStats",
+    "RedisLeases",
     "RedisStreamBackend",
     "StreamBackend",
     "StreamConfig",
@@ -45,4 +63,9 @@ __all__ = [
     "each_message",
     "get_stream_processor",
     "install_stop_signals",
+    "leases_for",
+    "merged_status",
+    "partition_of",
+    "partition_stream",
+    "partition_streams",
 ]

@@ -23,6 +23,10 @@ class StreamBackend(Protocol):
 
     def publish(self, stream: str, data: Sequence[str], *, max_length: int) -> list[str]: ...
 
+    def publish_routed(self, entries: Sequence[tuple[str, str]], *, max_length: int) -> list[str]:
+        """Append each (stream, data) in one round trip, in order; returns their ids."""
+        ...
+
     def ensure_group(self, stream: str, group: str, *, start_id: str) -> None:
         """Create the group (and the stream) unless it exists."""
 
@@ -30,6 +34,13 @@ class StreamBackend(Protocol):
         self, stream: str, group: str, consumer: str, *, count: int, block_ms: int
     ) -> list[Delivery]:
         """Entries never handed to the group; raises GroupMissing."""
+        ...
+
+    def read_new_many(
+        self, streams: Sequence[str], group: str, consumer: str, *, count: int, block_ms: int
+    ) -> dict[str, list[Delivery]]:
+        """`read_new` over several streams of one group in one wait (up to `count` from
+        each); streams with nothing new are left out. Raises GroupMissing if one is missing."""
         ...
 
     def own_pending(

@@ -71,6 +71,12 @@ class InMemoryStreamBackend:
             self._new_entries.notify_all()
         return [format_id(entry_id) for entry_id in ids]
 
+    def publish_routed(self, entries: Sequence[tuple[str, str]], *, max_length: int) -> list[str]:
+        ids: list[str] = []
+        for stream, item in entries:  # one lock each: nothing here waits on I/O
+            ids += self.publish(stream, [item], max_length=max_length)
+        return ids
+
     @staticmethod
     def _append(state: _Stream, item: str) -> EntryId:
         now_ms = int(time.time() * 1000)
@@ -108,6 +114,33 @@ class InMemoryStreamBackend:
             if taken:
                 group_state.last_delivered = taken[-1]
             return [Delivery(format_id(i), state.data[i], 1) for i in taken]
+
+    def read_new_many(
+        self, streams: Sequence[str], group: str, consumer: str, *, count: int, block_ms: int
+    ) -> dict[str, list[Delivery]]:
+        deadline = time.monotonic() + block_ms / 1000
+        with self._lock:
+            while True:
+                taken: dict[str, list[EntryId]] = {}
+                for stream in streams:
+                    state, group_state = self._group(stream, group)
+                    group_state.consumers[consumer] = time.monotonic()
+                    start = bisect.bisect_right(state.ids, group_state.last_delivered)
+                    if ids := state.ids[start : start + count]:
+                        taken[stream] = ids
+                remaining = deadline - time.monotonic()
+                if taken or remaining <= 0 or not streams:
+                    break
+                self._new_entries.wait(remaining)
+            now = time.monotonic()
+            deliveries: dict[str, list[Delivery]] = {}
+            for stream, ids in taken.items():
+                state, group_state = self._group(stream, group)
+                for entry_id in ids:
+                    group_state.pending[entry_id] = _Pending(consumer, now, 1)
+                group_state.last_delivered = ids[-1]
+                deliveries[stream] = [Delivery(format_id(i), state.data[i], 1) for i in ids]
+            return deliveries
 
     def own_pending(
         self, stream: str, group: str, consumer: str, *, count: int

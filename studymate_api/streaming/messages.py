@@ -11,14 +11,15 @@ from django.utils import timezone
 
 from .records import DeadLetter, Delivery, StreamMessage
 
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
+# Braces: a partition's name carries a Redis Cluster hash tag (see partitions).
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-{}")
 # Keys kept beside a stream (see redis_streams); a stream must not be named like one of them.
 _RESERVED_SUFFIXES = (":dead", ":dead-counts")
 
 
 def check_name(kind: str, name: str) -> None:
     if not name or len(name) > 200 or not set(name) <= _NAME_CHARS:
-        raise ValueError(f"{kind} name {name!r}: use 1-200 letters, digits and _.:-")
+        raise ValueError(f"{kind} name {name!r}: use 1-200 letters, digits and _.:-{{}}")
 
 
 def check_stream(stream: str) -> None:

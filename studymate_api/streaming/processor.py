@@ -27,7 +27,7 @@ import structlog
 from django.conf import settings
 
 from . import instruments
-from .backend import StreamBackend
+from .backend import StreamBackend, parse_id
 from .config import StreamConfig
 from .handlers import Handler, run_handlers
 from .memory import InMemoryStreamBackend
@@ -90,6 +90,21 @@ class StreamProcessor:
         instruments.PUBLISHED.labels(stream).inc(len(ids))
         return ids
 
+    def publish_routed(self, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
+        """Append each (stream, event) in one round trip, in order (events of partitioned
+        streams, each routed by its key); returns their ids."""
+        data = []
+        for stream, event in entries:
+            check_stream(stream)
+            data.append((stream, encode_event(event)))
+        if not data:
+            return []
+        with _counting_unavailable("publish"):
+            ids = self.backend.publish_routed(data, max_length=self.config.max_length)
+        for stream, _item in data:
+            instruments.PUBLISHED.labels(stream).inc()
+        return ids
+
     # Consuming
 
     def register_handler(self, stream: str, group: str, handler: Handler) -> None:
@@ -148,6 +163,78 @@ class StreamProcessor:
         if reclaimed:
             instruments.RECLAIMED.labels(stream, group).inc(reclaimed)
         return replace(stats, reclaimed=reclaimed)
+
+    def process_many(
+        self, streams: Sequence[str], group: str, consumer: str, *, block_ms: int | None = None
+    ) -> ProcessingStats:
+        """One cycle over several streams of one group (the partitions a consumer owns alone).
+
+        Each stream's own failed messages come first: while a stream has any, its new messages
+        wait (a key's events stay in order; a message that keeps failing holds its stream up for
+        at most `max_deliveries` retries, then goes to the dead letters). The other streams' new
+        messages are read in one XREADGROUP, which blocks up to `block_ms` only when nothing
+        else was handled this cycle. No reclaim by idle time: an owner alone reads its stream,
+        and `take_over` took what its previous owner held."""
+        check_name("consumer", consumer)
+        block = self.config.block_ms if block_ms is None else block_ms
+        totals, quiet = ProcessingStats(cycles=1), []
+        with _counting_unavailable("process"):
+            for stream in streams:
+                try:
+                    retries = self._own_retries_first(stream, group, consumer)
+                except GroupMissing:  # the stream key was deleted: recreate it next cycle
+                    with self._lock:
+                        self._ready_groups.discard((stream, group))
+                    continue
+                if retries is None:
+                    quiet.append(stream)
+                else:
+                    totals += self._handle_owned(stream, group, consumer, retries)
+            if not quiet:
+                if not totals.delivered:  # only retries not yet due: wait a little for them
+                    time.sleep(min(block, self.config.retry_delay_ms) / 4000)
+                return totals
+            wait = 0 if totals.delivered else block
+            try:
+                fresh = self.backend.read_new_many(
+                    quiet, group, consumer, count=self.config.batch_size, block_ms=wait
+                )
+            except GroupMissing:  # a stream key was deleted: recreate the groups next cycle
+                with self._lock:
+                    self._ready_groups.difference_update((stream, group) for stream in quiet)
+                return totals
+            for stream, deliveries in fresh.items():
+                totals += self._handle_owned(stream, group, consumer, deliveries)
+        return totals
+
+    def take_over(self, stream: str, group: str, consumer: str) -> ProcessingStats:
+        """Take every message other consumers of the group hold and handle them, oldest first,
+        before anything new: the start of a consumer's exclusive ownership of `stream` (a
+        partition whose previous owner stopped or died). Each is a redelivery, handled alone."""
+        check_name("consumer", consumer)
+        totals = ProcessingStats()
+        with _counting_unavailable("take_over"):
+            self._ensure_ready(stream, group)
+            cursor = "0-0"
+            taken: list[Delivery] = []
+            while True:
+                page = self.backend.autoclaim(
+                    stream,
+                    group,
+                    consumer,
+                    min_idle_ms=0,
+                    cursor=cursor,
+                    count=self.config.batch_size,
+                )
+                taken += page.deliveries
+                cursor = page.cursor
+                if cursor == "0-0":
+                    break
+            taken.sort(key=lambda delivery: parse_id(delivery.id))
+            if taken:
+                totals += self._handle_owned(stream, group, consumer, taken)
+                instruments.RECLAIMED.labels(stream, group).inc(len(taken))
+        return replace(totals, reclaimed=len(taken))
 
     def run(
         self,
@@ -226,16 +313,54 @@ class StreamProcessor:
         with self._lock:
             return self._consumers.setdefault((stream, group, consumer), _ConsumerState())
 
-    def _fetch(
-        self, stream: str, group: str, consumer: str, state: _ConsumerState, block_ms: int
-    ) -> tuple[list[Delivery], int]:
-        """The messages of this cycle and how many of them were reclaimed from others."""
+    def _ensure_ready(self, stream: str, group: str) -> None:
         with self._lock:
             ready = (stream, group) in self._ready_groups
         if not ready:
             self.backend.ensure_group(stream, group, start_id="0")
             with self._lock:
                 self._ready_groups.add((stream, group))
+
+    def _own_retries_first(self, stream: str, group: str, consumer: str) -> list[Delivery] | None:
+        """None when the consumer holds no failed message of `stream` (it may read new ones);
+        else those due for their retry, possibly none yet."""
+        self._ensure_ready(stream, group)
+        state = self._consumer_state(stream, group, consumer)
+        if not state.check_own_pending:
+            return None
+        pending = self.backend.own_pending(stream, group, consumer, count=self.config.batch_size)
+        if not pending:
+            state.check_own_pending = False
+            return None
+        delay = self.config.retry_delay_ms
+        due = [entry for entry in pending if entry.idle_ms >= delay]
+        return self.backend.claim(stream, group, consumer, due, min_idle_ms=delay)
+
+    def _handle_owned(
+        self, stream: str, group: str, consumer: str, deliveries: Sequence[Delivery]
+    ) -> ProcessingStats:
+        """`_handle` for `process_many` and `take_over`, keeping the consumer's state."""
+        handlers = self._handlers_for(stream, group)
+        state = self._consumer_state(stream, group, consumer)
+        try:
+            stats = self._handle(stream, group, consumer, handlers, deliveries, in_order=True)
+        except GroupMissing:
+            logger.warning("stream_deleted_while_handling", stream=stream, group=group)
+            with self._lock:
+                self._ready_groups.discard((stream, group))
+            return ProcessingStats(delivered=len(deliveries))
+        except BaseException:
+            state.check_own_pending = True
+            raise
+        if stats.failed:
+            state.check_own_pending = True
+        return replace(stats, cycles=0)  # the caller counts its cycle once
+
+    def _fetch(
+        self, stream: str, group: str, consumer: str, state: _ConsumerState, block_ms: int
+    ) -> tuple[list[Delivery], int]:
+        """The messages of this cycle and how many of them were reclaimed from others."""
+        self._ensure_ready(stream, group)
         retries = self._own_retries(stream, group, consumer, state)
         if retries:
             return retries, 0
@@ -291,7 +416,11 @@ class StreamProcessor:
         consumer: str,
         handlers: Sequence[Handler],
         deliveries: Sequence[Delivery],
+        *,
+        in_order: bool = False,
     ) -> ProcessingStats:
+        """`in_order`: the first failure stops the cycle, so the messages after it wait for
+        its retry rather than overtaking it (a partition's owner keeps each key's order)."""
         if not deliveries:
             return ProcessingStats(cycles=1)
         messages: list[StreamMessage] = []
@@ -310,7 +439,10 @@ class StreamProcessor:
         batches = [fresh] if fresh else []
         batches += [[message] for message in messages if message.deliveries > 1]
         for batch in batches:
-            stats += self._handle_batch(stream, group, consumer, handlers, batch)
+            outcome = self._handle_batch(stream, group, consumer, handlers, batch)
+            stats += outcome
+            if in_order and outcome.failed:
+                break
         return stats
 
     def _handle_batch(

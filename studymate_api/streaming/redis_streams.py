@@ -70,6 +70,13 @@ class RedisStreamBackend:
                 pipe.xadd(self.key(stream), {_DATA: item}, maxlen=max_length, approximate=True)
             return [str(entry_id) for entry_id in pipe.execute()]
 
+    def publish_routed(self, entries: Sequence[tuple[str, str]], *, max_length: int) -> list[str]:
+        with _unavailable_on_error():
+            pipe = self._redis.pipeline(transaction=False)
+            for stream, item in entries:
+                pipe.xadd(self.key(stream), {_DATA: item}, maxlen=max_length, approximate=True)
+            return [str(entry_id) for entry_id in pipe.execute()]
+
     def ensure_group(self, stream: str, group: str, *, start_id: str) -> None:
         with _unavailable_on_error():
             try:
@@ -87,6 +94,22 @@ class RedisStreamBackend:
             )
         entries = reply[0][1] if reply else []
         return [Delivery(entry_id, _data(fields), 1) for entry_id, fields in entries]
+
+    def read_new_many(
+        self, streams: Sequence[str], group: str, consumer: str, *, count: int, block_ms: int
+    ) -> dict[str, list[Delivery]]:
+        if not streams:
+            return {}
+        names = {self.key(stream): stream for stream in streams}
+        with _unavailable_on_error():
+            reply: Any = self._redis.xreadgroup(
+                group, consumer, dict.fromkeys(names, ">"), count=count, block=block_ms or None
+            )
+        return {
+            names[str(key)]: [Delivery(entry_id, _data(fields), 1) for entry_id, fields in entries]
+            for key, entries in reply or []
+            if entries
+        }
 
     def own_pending(
         self, stream: str, group: str, consumer: str, *, count: int

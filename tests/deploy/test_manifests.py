@@ -1,6 +1,6 @@
 """k8s/: every document validates against the Kubernetes schemas, and the overlays render to a
 deployment that follows the platform's rules (probes, limits, non-root, no secret values, one
-beat and one stream processor)."""
+beat; stream processors that hand their partitions over on a rolling update)."""
 
 from __future__ import annotations
 
@@ -95,11 +95,23 @@ def test_the_five_processes_are_deployed(rendered: list[dict[str, Any]]) -> None
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
 
 
-def test_beat_and_stream_run_exactly_once(rendered: list[dict[str, Any]]) -> None:
-    deployments = by_kind(rendered, "Deployment")
-    for name in ("studymate-beat", "studymate-stream"):
-        assert deployments[name]["spec"]["replicas"] == 1, name
-        assert deployments[name]["spec"]["strategy"] == {"type": "Recreate"}, name
+def test_beat_runs_exactly_once(rendered: list[dict[str, Any]]) -> None:
+    beat = by_kind(rendered, "Deployment")["studymate-beat"]
+    assert beat["spec"]["replicas"] == 1
+    assert beat["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_stream_processors_share_partitions_and_never_all_stop_on_a_rollout(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """Any number of stream replicas share the activity stream's partitions; a rollout starts
+    the new one before stopping an old one, which gives its leases back on SIGTERM."""
+    stream = by_kind(rendered, "Deployment")["studymate-stream"]
+    assert stream["spec"]["replicas"] >= 1
+    assert stream["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     scaled = {
         doc["spec"]["scaleTargetRef"]["name"]
         for doc in by_kind(rendered, "HorizontalPodAutoscaler").values()

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -265,12 +265,36 @@ def running_beat(env: Mapping[str, str]) -> Iterator[Path]:
             yield log
 
 
+STREAM_COMMAND = [
+    sys.executable,
+    str(MANAGE_PY),
+    "realtime_analytics_management",
+    "--start-streaming",
+]
+
+
 @contextmanager
 def running_stream_process(env: Mapping[str, str]) -> Iterator[Path]:
     """Runs the `stream` process (`manage.py realtime_analytics_management --start-streaming`,
     the analyzer reading the activity stream) until the block ends; yields its log once it
     reads the stream. With Redis, the web process only publishes activity and this process
     answers with metrics."""
-    command = [sys.executable, str(MANAGE_PY), "realtime_analytics_management", "--start-streaming"]
-    with _running_until_logged(command, env, STREAM_READY_MARKER, "stream process") as log:
+    with _running_until_logged(STREAM_COMMAND, env, STREAM_READY_MARKER, "stream process") as log:
         yield log
+
+
+@contextmanager
+def running_stream_processes(
+    env: Mapping[str, str], count: int
+) -> Iterator[list[tuple[subprocess.Popen[bytes], Path]]]:
+    """`count` stream processes sharing the activity stream's partitions; yields each process
+    (a fault test may kill one) with its log."""
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                _process_until_logged(
+                    STREAM_COMMAND, env, STREAM_READY_MARKER, f"stream process {number}"
+                )
+            )
+            for number in range(count)
+        ]

@@ -11,7 +11,7 @@ import pytest
 from realtime.broadcast import learner_group
 from realtime.live_analysis import analyze_batch
 from realtime.selectors.sessions import learning_session_live_state
-from studymate_api.streaming import StreamMessage
+from studymate_api.streaming import PartitionLost, StreamMessage
 from tests.realtime.learning_support import start_session
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +60,18 @@ def test_a_batch_of_several_sessions_stores_each_state(user):
         state = learning_session_live_state(session)
         assert state is not None
         assert state.analysis.events == 1
+
+
+def test_a_process_that_lost_the_partition_stores_nothing(user):
+    """The fence: once the partition's lease is not certainly this process's, the fold it made
+    is dropped, so a late writer cannot overwrite what the new owner stored."""
+    session = start_session(user)
+    session_id = str(session.pk)
+    analyze_batch([activity_message(session_id, user.pk, 1)], fence=lambda: True)
+
+    with pytest.raises(PartitionLost):
+        analyze_batch([activity_message(session_id, user.pk, 2)], fence=lambda: False)
+
+    state = learning_session_live_state(session)
+    assert state is not None
+    assert (state.analysis.events, state.analysis.answers) == (1, 1)

@@ -26,3 +26,13 @@ def test_forgotten_and_long_gone_sessions_get_no_ticks():
     assert [tick["session_id"] for tick in clock.due(now + 2)] == ["gone"]
     assert clock.due(now + 6) == []  # past forget_after: dropped for good
     assert clock.due(now + 2) == []
+
+
+def test_a_session_whose_partition_moved_away_gets_no_more_ticks():
+    held = {1}
+    clock = LiveClock(1, forget_after=100, owns=lambda user_id: user_id in held)
+    clock.saw("stays", 1, at=1000.0)
+    clock.saw("moves", 2, at=1000.0)
+    assert [tick["session_id"] for tick in clock.due(1002.0)] == ["stays"]
+    held.add(2)  # got back later: forgotten until the learner sends again
+    assert [tick["session_id"] for tick in clock.due(1003.0)] == ["stays"]

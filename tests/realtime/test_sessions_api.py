@@ -6,6 +6,7 @@ import datetime
 import uuid
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from personalization.models import LearnerProfile, ProcessedActivity
@@ -14,7 +15,9 @@ from realtime.models import LearningSession
 from realtime.selectors.sessions import live_session_meta, session_meta_of
 from realtime.services.sessions import learning_session_start
 from realtime.session_state import analysis_load_many, analysis_store_many, meta_store
+from realtime.streams import activity_stream_for
 from study.models import StudyProgress
+from studymate_api.streaming import get_stream_processor
 from tests.conftest import login_tokens
 from tests.factories import UserFactory
 from tests.realtime.learning_support import make_subject
@@ -209,9 +212,16 @@ def test_streaming_endpoints_are_for_staff(auth_client, api_client):
     api_client.credentials(
         HTTP_AUTHORIZATION=f"Bearer {login_tokens(api_client, staff.email)['access']}"
     )
+    before = api_client.get(f"{BASE}streaming/status/").json()["length"]
+    # Two learners in two partitions: the status sums the partitions.
+    get_stream_processor().publish_routed(
+        (activity_stream_for(user_id), {"user_id": user_id, "event": "tick"}) for user_id in (1, 2)
+    )
     status = api_client.get(f"{BASE}streaming/status/")
     assert status.status_code == 200, status.content
     assert status.json()["stream"] == "learning.activity"
+    assert status.json()["partitions"] == settings.STREAM_PARTITIONS
+    assert status.json()["length"] == before + 2
     metrics = api_client.get(f"{BASE}streaming/metrics/")
     assert metrics.status_code == 200
     assert set(metrics.json()) >= {"events_per_second", "lag", "pending", "active_sessions"}

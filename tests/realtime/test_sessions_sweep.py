@@ -13,7 +13,7 @@ from realtime.models import EndReason, LearningSession
 from realtime.selectors.sessions import live_session_meta, session_meta_of
 from realtime.services.sessions import learning_session_finish, learning_sessions_sweep
 from realtime.session_state import analysis_load_many, analysis_store_many, meta_store
-from realtime.streams import ACTIVITY_STREAM
+from realtime.streams import activity_stream_for
 from realtime.tasks import sweep_learning_sessions
 from study.models import StudyProgress
 from studymate_api.streaming import get_stream_processor
@@ -67,13 +67,14 @@ def test_the_idle_half_hour_is_not_study_time(user):
     assert StudyProgress.objects.get(user=user, subject=session.subject).total_study_minutes == 10
 
 
-def test_live_sessions_get_a_tick_in_the_stream(user):
+def test_live_sessions_get_a_tick_in_their_learners_partition(user):
     session = start_session(user)
     processor = get_stream_processor()
-    before = processor.status(ACTIVITY_STREAM).length
+    partition = activity_stream_for(user.pk)
+    before = processor.status(partition).length
     result = learning_sessions_sweep()
     assert (result.ended, result.ticked) == (0, 1)
-    assert processor.status(ACTIVITY_STREAM).length == before + 1
+    assert processor.status(partition).length == before + 1
     session.refresh_from_db()
     assert session.status == "active"
 

@@ -6,7 +6,8 @@
     manage.py realtime_analytics_management --performance-report
 
 `--start-streaming` runs until SIGTERM or SIGINT, then finishes its current batch (at most
-STREAM_BLOCK_MS later when idle) and exits 0.
+STREAM_BLOCK_MS later when idle), gives its partitions' leases back and exits 0. Run as many as
+the load needs: they share the activity stream's STREAM_PARTITIONS partitions.
 
 The reports read the activity stream and the live session state where the settings keep them.
 On the embedded default (no REDIS_URL) both live in each process's memory: this command, a
@@ -31,7 +32,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from realtime.broadcast import LoopSender
-from realtime.live_analysis import consumer_name, register_analyzer
+from realtime.live_analysis import analyzer_consumer
 from realtime.selectors.sessions import active_sessions_all, learning_session_live_state
 from realtime.selectors.streaming import streaming_metrics, streaming_status
 from realtime.streams import ACTIVITY_STREAM, ANALYZER_GROUP
@@ -78,11 +79,10 @@ class Command(OperatorCommand):
     def _start_streaming(self) -> None:
         processor = get_stream_processor()
         sender = LoopSender()
-        clock = register_analyzer(processor, sender)
+        consumer, clock = analyzer_consumer(processor, sender, "stream")
         stop = threading.Event()
         install_stop_signals(stop)
         clock.start(processor, stop)
-        name = consumer_name("stream")
         if stream_is_process_local():
             self.warn(
                 _(
@@ -93,14 +93,17 @@ class Command(OperatorCommand):
                 )
             )
         # Kept in English whatever the locale: the process supervisors wait for this line.
-        self.say(f"streaming {ACTIVITY_STREAM} as {ANALYZER_GROUP}/{name}")
+        self.say(
+            f"streaming {ACTIVITY_STREAM} as {ANALYZER_GROUP}/{consumer.consumer} "
+            f"({processor.config.partitions} partitions, shared with the other stream processes)"
+        )
         self.stdout.flush()
         gc.freeze()  # the loaded code and settings are permanent: keep them out of full GCs
         started = time.monotonic()
         heartbeat = process_heartbeat("stream")  # the pod's probes read its age
-        totals = processor.run(
-            ACTIVITY_STREAM, ANALYZER_GROUP, name, stop_event=stop, on_cycle=heartbeat.beat
-        )
+        # Shares the partitions with the other `stream` processes; gives its leases back on
+        # the way out, so the others take its partitions at their next beat.
+        totals = consumer.run(stop_event=stop, on_cycle=heartbeat.beat)
         sender.close()
         seconds = time.monotonic() - started
         self.say(

@@ -28,6 +28,8 @@ def reload_settings(monkeypatch) -> Iterator[None]:
         ("STREAM_MAX_DELIVERIES", "0", "must be at least 1"),
         ("STREAM_CLAIM_IDLE_MS", "1.5", "expected an integer"),
         ("STREAM_RETRY_DELAY_MS", "soon", "expected an integer"),
+        ("STREAM_PARTITIONS", "0", "must be at least 1"),
+        ("STREAM_LEASE_MS", "100", "must be at least 300"),
         ("STREAM_KEY_PREFIX", "has space:", "STREAM_KEY_PREFIX"),
     ],
 )
@@ -45,26 +47,33 @@ def test_bad_values_fail_naming_the_variable(
 def test_values_are_read_from_the_environment(monkeypatch, reload_settings):
     monkeypatch.setenv("STREAM_MAX_LENGTH", "500")
     monkeypatch.setenv("STREAM_KEY_PREFIX", "sm:{s}:")
+    monkeypatch.setenv("STREAM_PARTITIONS", "32")
+    monkeypatch.setenv("STREAM_LEASE_MS", "9000")
 
     importlib.reload(platform_streaming)
 
     assert platform_streaming.STREAM_MAX_LENGTH == 500
     assert platform_streaming.STREAM_KEY_PREFIX == "sm:{s}:"
+    assert (platform_streaming.STREAM_PARTITIONS, platform_streaming.STREAM_LEASE_MS) == (32, 9000)
 
 
 def test_processor_takes_its_config_and_backend_from_settings(settings):
     settings.STREAM_BATCH_SIZE = 7
     settings.STREAM_MAX_DELIVERIES = 2
+    settings.STREAM_PARTITIONS = 4
 
     processor = StreamProcessor()
 
     assert (processor.config.batch_size, processor.config.max_deliveries) == (7, 2)
+    assert processor.config.partitions == 4
     assert processor.backend.name == ("redis" if settings.REDIS_URL else "memory")
 
 
 def test_config_refuses_nonsense():
     with pytest.raises(ValueError, match="batch_size"):
         StreamConfig(batch_size=0)
+    with pytest.raises(ValueError, match="partitions"):
+        StreamConfig(partitions=0)
 
 
 def test_the_process_wide_processor_is_built_once():
