@@ -65,6 +65,18 @@ def purge_login_history() -> int:
     return sessions.login_history_purge()
 
 
+@shared_task(
+    name="accounts.purge_expired_sessions",
+    ignore_result=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def purge_expired_sessions() -> int:
+    """The retention of Django's sessions (ACCOUNTS_LOGIN_HISTORY_BEAT_SCHEDULE): expired ones,
+    bounded per run; safe to run twice."""
+    return sessions.expired_sessions_purge()
+
+
 # --- data export ---------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -215,6 +216,14 @@ def login_history_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int
     keep = timedelta(days=settings.ACCOUNTS_LOGIN_HISTORY_RETENTION_DAYS)
     old = LoginHistory.objects.filter(created_at__lt=timezone.now() - keep)
     return delete_in_batches(old, batch_size=batch_size, max_batches=max_batches)
+
+
+def expired_sessions_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Retention of Django's `Session` rows (the admin's sign-ins; the API uses tokens):
+    expired sessions, bounded per run, which `manage.py clearsessions` would delete in one
+    unbounded statement; returns how many."""
+    expired = Session.objects.filter(expire_date__lt=timezone.now())
+    return delete_in_batches(expired, batch_size=batch_size, max_batches=max_batches)
 
 
 # --- the lockout's unlock code (accounts.lockout) --------------------------------------------

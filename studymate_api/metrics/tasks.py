@@ -24,3 +24,17 @@ def flush_events_task() -> dict[str, Any]:
     from .flush import flush_events
 
     return flush_events().as_dict()
+
+
+@shared_task(
+    name="studymate_api.metrics.purge_aggregates",
+    ignore_result=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def purge_aggregates() -> dict[str, int]:
+    """The retention of the hourly counts and the daily active users (METRICS_BEAT_SCHEDULE):
+    rows past their windows, bounded per run; safe to run twice."""
+    from .retention import aggregates_purge
+
+    return aggregates_purge()

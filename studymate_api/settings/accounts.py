@@ -64,6 +64,12 @@ ACCOUNTS_LOGIN_HISTORY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    # Django's sessions (the admin's sign-ins) once expired (SESSION_COOKIE_AGE).
+    "accounts-purge-expired-sessions": {
+        "task": "accounts.purge_expired_sessions",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 # The lockout (accounts.lockout; AXES_* in security.py): an account that this many addresses or
 # more have been locked out of within the cool-off is under attack, and every client needs an

@@ -53,11 +53,25 @@ METRICS_BATCH_MARKER_RETENTION_DAYS = 7
 # Always listed per day in the business report, even on days without any.
 METRICS_REPORT_EVENTS = ("summary_created", "quiz_completed")
 
+# Retention (`studymate_api.metrics.purge_aggregates`, hourly): hourly counts are also summed
+# into the daily ones and nothing reads them, so 30 days is for whoever looks at a recent hour;
+# daily active users feed the business report (365 days at most, each day's MAU 29 more), so
+# they are kept at least 395 days.
+METRICS_HOURLY_RETENTION_DAYS = read_int("METRICS_HOURLY_RETENTION_DAYS", default=30, minimum=1)
+METRICS_ACTIVE_USERS_RETENTION_DAYS = read_int(
+    "METRICS_ACTIVE_USERS_RETENTION_DAYS", default=400, minimum=395
+)
+
 METRICS_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "metrics-flush-events": {
         "task": "studymate_api.metrics.flush_events",
         "schedule": float(METRICS_FLUSH_INTERVAL_SECONDS),
         # A run still queued when the next is due is dropped instead of piling up.
         "options": {"expires": float(METRICS_FLUSH_INTERVAL_SECONDS)},
+    },
+    "metrics-purge-aggregates": {
+        "task": "studymate_api.metrics.purge_aggregates",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
