@@ -8,7 +8,9 @@ so an answer that ignores the request is as invalid as one that is not JSON.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Self, TypeVar
@@ -137,7 +139,31 @@ class QuizQuestionSet(BaseModel):
             if wrong:
                 raise ValueError(f"question types not asked for: {', '.join(wrong)}")
         self.questions = self.questions[: int(context.get("count", MAX_QUIZ_QUESTIONS))]
+        _deal_answer_positions(self.questions)
         return self
+
+
+def _deal_answer_positions(questions: list[GeneratedQuestion]) -> None:
+    """Moves the answer of each multiple-choice question to a position dealt from shuffled
+    decks (one deck per number of choices, refilled when empty), so that across a quiz every
+    position holds the answer equally often, whatever the provider did: language models put it
+    at one favourite position far more often than chance, which a learner can learn to game.
+    The other choices keep their order. Seeded by the questions' text: the same output is dealt
+    the same way (a repaired or replayed answer does not move)."""
+    seed = hashlib.sha256("\n".join(q.question for q in questions).encode()).digest()
+    rng = random.Random(seed)  # noqa: S311 - a deal of positions, not a secret
+    decks: dict[int, list[int]] = {}
+    for question in questions:
+        if question.type is not QuestionType.MULTIPLE_CHOICE:
+            continue
+        deck = decks.setdefault(len(question.choices), [])
+        if not deck:
+            deck.extend(range(len(question.choices)))
+            rng.shuffle(deck)
+        answer = question.answers[0]
+        others = [choice for choice in question.choices if choice != answer]
+        others.insert(deck.pop(), answer)
+        question.choices = others
 
 
 class CriterionScore(BaseModel):

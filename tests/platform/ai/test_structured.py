@@ -205,3 +205,33 @@ def test_structured_tasks_are_not_streamed(enable, openai_api, user):
     assert isinstance(items[0], AIResult)
     assert items[0].structured(QuizQuestionSet).questions[0].answers == ["Stroma"]
     assert "stream" not in openai_api.last.json
+
+
+def test_multiple_choice_answers_are_dealt_to_every_position_equally(enable, openai_api, user):
+    """A model that puts every answer first: the gateway deals the answers over the positions
+    from shuffled decks, so each of the four holds it twice in eight questions; the choices
+    are the model's, the other choices in their order; the same output is dealt the same way."""
+    questions = [
+        {
+            "type": "multiple_choice",
+            "question": f"Question {n} about the Calvin cycle?",
+            "choices": [f"right {n}", f"wrong {n}a", f"wrong {n}b", f"wrong {n}c"],
+            "answers": [f"right {n}"],
+        }
+        for n in range(8)
+    ]
+    enable("openai", openai_api)
+    many = QuizInput(EN, count=8, types=(QuestionType.MULTIPLE_CHOICE,))
+    dealt = []
+    for _ in range(2):
+        openai_api.enqueue(openai_api.completion(json.dumps({"questions": questions})))
+        result = generate(AITask.QUIZ_QUESTIONS, many, user=user)
+        dealt.append(result.structured(QuizQuestionSet).questions)
+    positions = [q.choices.index(q.answers[0]) for q in dealt[0]]
+    assert sorted(positions) == [0, 0, 1, 1, 2, 2, 3, 3]
+    for n, question in enumerate(dealt[0]):
+        assert sorted(question.choices) == sorted(questions[n]["choices"])
+        assert [c for c in question.choices if c != question.answers[0]] == questions[n]["choices"][
+            1:
+        ]
+    assert [q.choices for q in dealt[1]] == [q.choices for q in dealt[0]]
