@@ -300,6 +300,20 @@ def confidence(n: int) -> float:
     return n / (n + 10.0)
 
 
+def band_pick(probabilities: Sequence[float], band: tuple[float, float]) -> int:
+    """Index of the probability inside `band`, nearest its middle; the one closest to the band
+    when none is inside."""
+    low, high = band
+    middle = (low + high) / 2
+    return min(
+        range(len(probabilities)),
+        key=lambda i: (
+            max(low - probabilities[i], probabilities[i] - high, 0.0),
+            abs(probabilities[i] - middle),
+        ),
+    )
+
+
 def success_band_pick(
     learner: Learner,
     skills: Sequence[SkillState],
@@ -309,11 +323,4 @@ def success_band_pick(
 ) -> int:
     """Index of the item whose predicted success is inside `band`, nearest its middle;
     the one closest to the band when none is inside."""
-    low, high = band
-    middle = (low + high) / 2
-
-    def distance(index: int) -> tuple[float, float]:
-        p = predict(learner, skills, items[index], now)
-        return (max(low - p, p - high, 0.0), abs(p - middle))
-
-    return min(range(len(items)), key=distance)
+    return band_pick([predict(learner, skills, item, now) for item in items], band)

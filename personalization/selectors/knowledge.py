@@ -118,15 +118,7 @@ def adaptive_difficulty_get(*, user: User, subject: Subject) -> AdaptiveDifficul
         _mean_success(learner, skills, by_level.get(level) or [knowledge.new_item(level)], now)
         for level in DIFFICULTY_LEVELS
     ]
-    low, high = TARGET_BAND
-    middle = (low + high) / 2
-    index = min(
-        range(len(predicted)),
-        key=lambda i: (
-            max(low - predicted[i], predicted[i] - high, 0.0),
-            abs(predicted[i] - middle),
-        ),
-    )
+    index = knowledge.band_pick(predicted, TARGET_BAND)
     return AdaptiveDifficulty(
         subject=subject,
         recommended_difficulty=DIFFICULTY_LEVELS[index],

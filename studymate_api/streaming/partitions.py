@@ -40,7 +40,7 @@ import redis
 import structlog
 
 from .backend import parse_id
-from .processor import StreamProcessor
+from .processor import StreamProcessor, outage_delay
 from .records import (
     ConsumerStatus,
     GroupStatus,
@@ -266,7 +266,7 @@ class PartitionedConsumer:
                     delay = 0.0
                 except StreamUnavailable:
                     totals += ProcessingStats(cycles=1)
-                    delay = min(max(delay * 2, 0.1), 5.0)
+                    delay = outage_delay(delay)
                     log.warning("stream_unavailable", retry_in_seconds=delay)
                     stop.wait(delay)
         finally:

@@ -60,6 +60,11 @@ class _ConsumerState:
     next_claim_at: float = 0.0  # time.monotonic() of the next XAUTOCLAIM scan
 
 
+def outage_delay(previous: float) -> float:
+    """How long a consumer waits after Redis failed again: doubling from 0.1 s, at most 5 s."""
+    return min(max(previous * 2, 0.1), 5.0)
+
+
 class StreamProcessor:
     """Thread-safe; one instance can drive several consumers, one thread each."""
 
@@ -263,7 +268,7 @@ class StreamProcessor:
                 delay = 0.0
             except StreamUnavailable:
                 totals += ProcessingStats(cycles=1)
-                delay = min(max(delay * 2, 0.1), 5.0)
+                delay = outage_delay(delay)
                 log.warning("stream_unavailable", retry_in_seconds=delay)
                 stop.wait(delay)
         log.info("stream_consumer_stopped", processed=totals.processed, failed=totals.failed)
